@@ -1,0 +1,1 @@
+"""Use cases of Keyturn and the ports they depend on."""

@@ -1,0 +1,90 @@
+"""Ports: the interfaces that use cases need and adapters implement.
+
+Every port has an in-memory adapter in ``adapters.memory`` and at least one
+backed by real storage.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from domain.audit import AuditEvent
+from domain.revocation import RevocationPlan, RevocationStatus
+from domain.session import RefreshRecord, RotationResult, Session
+from domain.tokens import AccessToken
+from domain.user import User
+
+
+class UserRepository(Protocol):
+    """Read access to the existing users table."""
+
+    async def find_by_login(self, login: str) -> User | None:
+        """Find a user by email (case-insensitive) or by username."""
+        ...
+
+    async def get(self, user_id: str) -> User | None:
+        """Find a user by id; an id that cannot exist returns None."""
+        ...
+
+
+class PasswordVerifier(Protocol):
+    async def verify(self, password: str, password_hash: str | None) -> bool:
+        """Check ``password`` against a stored hash.
+
+        A None hash returns False after as much work as a real check, so the
+        response time does not reveal which accounts exist.
+        """
+        ...
+
+
+class TokenCodec(Protocol):
+    """Signs and verifies access tokens; it checks signature and claim shape, not time."""
+
+    def encode(self, token: AccessToken) -> str: ...
+
+    def decode(self, raw: str) -> AccessToken:
+        """Return the claims of a correctly signed access token or raise ``TokenInvalid``."""
+        ...
+
+
+class RefreshTokenStore(Protocol):
+    """Sessions and their refresh tokens, stored by digest."""
+
+    async def open_session(self, session: Session, record: RefreshRecord) -> None: ...
+
+    async def rotate(
+        self, token_hash: str, new_hash: str, now: datetime, expires_at: datetime
+    ) -> RotationResult:
+        """Atomically replace an active token by ``new_hash``.
+
+        Only one of several concurrent calls with the same ``token_hash`` may
+        get ``ROTATED``; the others get ``ALREADY_ROTATED``.
+        """
+        ...
+
+    async def find(self, token_hash: str) -> RefreshRecord | None: ...
+
+    async def get_session(self, session_id: str) -> Session | None: ...
+
+    async def revoke_session(self, session_id: str, now: datetime) -> None:
+        """Revoke the session and every refresh token of it; unknown ids are ignored."""
+        ...
+
+
+class RevocationStore(Protocol):
+    """Denied ``jti``s, denied sessions and per-user watermarks, each with an expiry."""
+
+    async def apply(self, plan: RevocationPlan) -> None: ...
+
+    async def status(self, token: AccessToken, now: datetime) -> RevocationStatus:
+        """Return the live entries that concern ``token``, in one round trip where possible."""
+        ...
+
+    async def watermark(self, user_id: str, now: datetime) -> datetime | None: ...
+
+
+class AuditSink(Protocol):
+    async def record(self, event: AuditEvent) -> None:
+        """Record one event; a sink must never raise into the request."""
+        ...

@@ -1,0 +1,63 @@
+"""Domain errors.
+
+Bad input and failed authentication raise ``AuthError`` subclasses, each with
+a stable ``code`` that the HTTP layer turns into a problem detail.
+Misconfiguration raises ``ConfigurationError``, which is kept apart so that it
+is never mistaken for a bad token.
+"""
+
+
+class KeyturnError(Exception):
+    """Base of every error Keyturn raises on purpose."""
+
+
+class ConfigurationError(KeyturnError):
+    """A setting is missing or invalid; the message names the setting to fix."""
+
+
+class AuthError(KeyturnError):
+    """A request failed authentication or carried invalid credentials."""
+
+    code = "unauthorized"
+
+
+class InvalidCredentials(AuthError):
+    """The login or the password is wrong, or the account cannot log in."""
+
+    code = "invalid_credentials"
+
+
+class TokenError(AuthError):
+    """An access or refresh token was rejected."""
+
+    code = "token_invalid"
+
+
+class TokenMissing(TokenError):
+    """The request carried no token where one is required."""
+
+    code = "token_missing"
+
+
+class TokenInvalid(TokenError):
+    """The token is malformed, has a bad signature or breaks a claim rule."""
+
+    code = "token_invalid"
+
+
+class TokenExpired(TokenError):
+    """The token's ``exp`` plus the leeway lies in the past."""
+
+    code = "token_expired"
+
+
+class TokenRevoked(TokenError):
+    """The token was valid once but has been revoked."""
+
+    code = "token_revoked"
+
+
+class RefreshTokenReused(TokenError):
+    """A refresh token that was already rotated was presented again."""
+
+    code = "refresh_reused"

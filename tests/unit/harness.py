@@ -1,0 +1,63 @@
+"""Use cases wired to in-memory adapters and a fixed clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from werkzeug.security import generate_password_hash
+
+from adapters.jwt_codec import JwtCodec
+from adapters.keys import key_ring_from_secrets
+from adapters.memory import (
+    InMemoryAuditSink,
+    InMemoryRefreshTokenStore,
+    InMemoryRevocationStore,
+    InMemoryUserRepository,
+)
+from adapters.passwords import WerkzeugPasswordVerifier
+from application.audit import AuditTrail
+from application.issuing import TokenIssuer
+from application.login import Login
+from application.logout import Logout
+from application.refresh import Refresh
+from application.verify import GetCurrentUser, VerifyAccessToken
+from domain.clock import FixedClock
+from domain.policy import TokenPolicy
+from domain.user import User
+
+SECRET = "unit-test-secret-that-is-long-enough-0123456789"
+START = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+# A cheap hash keeps unit tests fast; the SQL tests use the fixture's real ones.
+FAST_METHOD = "pbkdf2:sha256:1000"
+
+
+def make_user(user_id: str, email: str, password: str | None, *, active: bool = True, username: str | None = None) -> User:
+    password_hash = generate_password_hash(password, method=FAST_METHOD) if password is not None else None
+    return User(id=user_id, email=email, username=username, password_hash=password_hash, is_active=active)
+
+
+@dataclass
+class Harness:
+    policy: TokenPolicy = field(default_factory=TokenPolicy)
+    clock: FixedClock = field(default_factory=lambda: FixedClock(START))
+    users: InMemoryUserRepository = field(default_factory=InMemoryUserRepository)
+    refresh_store: InMemoryRefreshTokenStore = field(default_factory=InMemoryRefreshTokenStore)
+    revocations: InMemoryRevocationStore = field(default_factory=InMemoryRevocationStore)
+    audit_sink: InMemoryAuditSink = field(default_factory=InMemoryAuditSink)
+    secret: str = SECRET
+
+    def __post_init__(self) -> None:
+        self.codec = JwtCodec(key_ring_from_secrets(self.secret), self.policy)
+        audit = AuditTrail(self.audit_sink, self.clock)
+        issuer = TokenIssuer(self.policy, self.codec, self.refresh_store, self.revocations)
+        self.login = Login(self.users, WerkzeugPasswordVerifier(), issuer, audit, self.clock)
+        self.refresh = Refresh(
+            self.refresh_store, self.revocations, self.users, issuer, audit, self.policy, self.clock
+        )
+        self.logout = Logout(self.codec, self.refresh_store, self.revocations, audit, self.policy, self.clock)
+        self.verify = VerifyAccessToken(self.codec, self.revocations, self.policy, self.clock)
+        self.current_user = GetCurrentUser(self.users)
+
+    def event_types(self) -> list[str]:
+        return [event.type.value for event in self.audit_sink.events]
