@@ -1,0 +1,1 @@
+"""Entry points: settings, the dependency-injection container, the HTTP app and the CLI."""

@@ -1,0 +1,78 @@
+"""What the CLI commands do, kept apart from argument parsing."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import datetime, timezone
+
+import uvicorn
+
+from adapters.passwords import hash_password
+from adapters.sql import migrate
+from adapters.sql.engine import create_engine
+from adapters.sql.users import add_user as insert_user
+from adapters.sql.users import count_users
+from entrypoints.container import Container
+from entrypoints.http.app import create_app
+from entrypoints.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+DEMO_EMAIL = "demo@example.com"
+DEMO_USERNAME = "demo"
+
+
+def serve(settings: Settings, host: str, port: int) -> int:
+    if settings.is_development:
+        import asyncio
+
+        asyncio.run(ensure_demo_account(settings))
+    container = Container(settings=settings)
+    app = create_app(container)
+    logger.info("serving on http://%s:%d (%s)", host, port, settings.environment.value)
+    uvicorn.run(app, host=host, port=port, log_level="info")
+    return 0
+
+
+async def upgrade_database(settings: Settings) -> None:
+    await migrate.upgrade(settings.database_url, settings.users_table)
+
+
+async def add_user(settings: Settings, email: str, username: str | None, password: str) -> str:
+    if not password:
+        raise SystemExit("keyturn: the password must not be empty")
+    engine = create_engine(settings.database_url)
+    try:
+        return await insert_user(
+            engine,
+            settings.users_table,
+            email=email,
+            username=username,
+            password_hash=hash_password(password),
+            now=datetime.now(timezone.utc),
+        )
+    finally:
+        await engine.dispose()
+
+
+async def ensure_demo_account(settings: Settings) -> None:
+    """Create one demo account in an empty users table and print its login (development only)."""
+    if not settings.is_development:
+        return
+    engine = create_engine(settings.database_url)
+    try:
+        if await count_users(engine, settings.users_table) > 0:
+            return
+        password = secrets.token_urlsafe(12)
+        await insert_user(
+            engine,
+            settings.users_table,
+            email=DEMO_EMAIL,
+            username=DEMO_USERNAME,
+            password_hash=hash_password(password),
+            now=datetime.now(timezone.utc),
+        )
+    finally:
+        await engine.dispose()
+    print(f"Demo account created: login {DEMO_EMAIL} (or {DEMO_USERNAME}) with password {password}", flush=True)

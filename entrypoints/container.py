@@ -1,0 +1,50 @@
+"""The composition root: the one place that chooses adapters from settings."""
+
+from __future__ import annotations
+
+from dependency_injector import containers, providers
+
+from adapters.audit_log import LoggingAuditSink
+from adapters.jwt_codec import JwtCodec
+from adapters.keys import key_ring_from_secrets
+from adapters.passwords import WerkzeugPasswordVerifier
+from adapters.sql.engine import create_engine
+from adapters.sql.refresh_tokens import SqlRefreshTokenStore
+from adapters.sql.revocations import SqlRevocationStore
+from adapters.sql.users import SqlUserRepository
+from application.audit import AuditTrail
+from application.issuing import TokenIssuer
+from application.login import Login
+from application.logout import Logout
+from application.refresh import Refresh
+from application.verify import GetCurrentUser, VerifyAccessToken
+from domain.clock import SystemClock
+from entrypoints.settings import Settings
+
+
+class Container(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+    policy = providers.Callable(lambda settings: settings.token_policy, settings)
+
+    clock = providers.Singleton(SystemClock)
+    engine = providers.Singleton(create_engine, settings.provided.database_url)
+
+    users = providers.Singleton(SqlUserRepository, engine, settings.provided.users_table)
+    refresh_store = providers.Singleton(SqlRefreshTokenStore, engine)
+    revocations = providers.Singleton(SqlRevocationStore, engine)
+    passwords = providers.Singleton(WerkzeugPasswordVerifier)
+    audit_sink = providers.Singleton(LoggingAuditSink)
+
+    key_ring = providers.Singleton(
+        key_ring_from_secrets, settings.provided.session_secret, settings.provided.previous_secrets
+    )
+    codec = providers.Singleton(JwtCodec, key_ring, policy)
+
+    audit = providers.Singleton(AuditTrail, audit_sink, clock)
+    issuer = providers.Singleton(TokenIssuer, policy, codec, refresh_store, revocations)
+
+    login = providers.Singleton(Login, users, passwords, issuer, audit, clock)
+    refresh = providers.Singleton(Refresh, refresh_store, revocations, users, issuer, audit, policy, clock)
+    logout = providers.Singleton(Logout, codec, refresh_store, revocations, audit, policy, clock)
+    verify_access_token = providers.Singleton(VerifyAccessToken, codec, revocations, policy, clock)
+    current_user = providers.Singleton(GetCurrentUser, users)

@@ -1,0 +1,45 @@
+"""Builds the Litestar application from a wired container."""
+
+from __future__ import annotations
+
+from litestar import Litestar, get
+from litestar.di import Provide
+
+from entrypoints.container import Container
+from entrypoints.http.auth_routes import AuthController
+from entrypoints.http.cookies import CookieTransport
+from entrypoints.http.problems import EXCEPTION_HANDLERS
+from entrypoints.http.services import AuthServices
+
+
+@get("/health/live", summary="The process is up", sync_to_thread=False)
+def live() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def build_services(container: Container) -> AuthServices:
+    settings = container.settings()
+    return AuthServices(
+        login=container.login(),
+        refresh=container.refresh(),
+        logout=container.logout(),
+        verify_access_token=container.verify_access_token(),
+        current_user=container.current_user(),
+        cookies=CookieTransport(settings.cookies),
+        clock=container.clock(),
+    )
+
+
+def create_app(container: Container) -> Litestar:
+    """Resolve every service once, so no request pays for container lookups."""
+    services = build_services(container)
+
+    async def dispose_engine() -> None:
+        await container.engine().dispose()
+
+    return Litestar(
+        route_handlers=[AuthController, live],
+        dependencies={"services": Provide(lambda: services, use_cache=True, sync_to_thread=False)},
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        on_shutdown=[dispose_engine],
+    )

@@ -1,0 +1,48 @@
+"""The use cases and transport the HTTP handlers need, resolved once at start-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from litestar import Request
+
+from application.login import Login
+from application.logout import Logout
+from application.refresh import Refresh
+from application.verify import GetCurrentUser, VerifyAccessToken
+from domain.audit import ClientInfo
+from domain.clock import Clock
+from domain.errors import TokenInvalid
+from entrypoints.http.cookies import CookieTransport
+
+MAX_USER_AGENT_LENGTH = 512
+
+
+@dataclass(frozen=True, slots=True)
+class AuthServices:
+    login: Login
+    refresh: Refresh
+    logout: Logout
+    verify_access_token: VerifyAccessToken
+    current_user: GetCurrentUser
+    cookies: CookieTransport
+    clock: Clock
+
+    def access_token(self, request: Request) -> str | None:
+        """Return the Bearer token when an Authorization header is present, else the cookie."""
+        header = request.headers.get("authorization")
+        if header is None:
+            return self.cookies.read_access(request)
+        scheme, _, credentials = header.partition(" ")
+        if scheme.lower() != "bearer" or not credentials.strip():
+            raise TokenInvalid("Authorization header must use the Bearer scheme")
+        return credentials.strip()
+
+
+def client_info(request: Request) -> ClientInfo:
+    user_agent = request.headers.get("user-agent")
+    return ClientInfo(
+        ip=request.client.host if request.client else None,
+        user_agent=user_agent[:MAX_USER_AGENT_LENGTH] if user_agent else None,
+        request_id=request.headers.get("x-request-id"),
+    )

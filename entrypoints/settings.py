@@ -1,0 +1,186 @@
+"""Settings read from the environment, validated once at start-up.
+
+``APP_ENV`` selects the environment (``FLASK_ENV`` is honoured as a legacy
+alias). When neither is set the environment is production, so a forgotten
+variable can only make Keyturn stricter, never looser.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from adapters.sql.users_table import UsersTableSpec
+from domain.clock import Leeway
+from domain.errors import ConfigurationError
+from domain.policy import TokenPolicy
+from domain.tokens import TokenLifetimes
+
+MIN_SECRET_BYTES = 32
+DEFAULT_DATABASE_URL = "sqlite:///var/keyturn.sqlite3"
+DEV_SECRET_FILE = Path("var/dev-session-secret")
+
+
+class Environment(enum.Enum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+@dataclass(frozen=True, slots=True)
+class CookieSettings:
+    """Attributes of the token cookies (RFC 6265bis)."""
+
+    secure: bool = True
+    samesite: str = "lax"
+    domain: str | None = None
+    access_path: str = "/"
+    refresh_path: str = "/auth"
+    access_name: str = "access_token"
+    refresh_name: str = "refresh_token"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    environment: Environment
+    session_secret: str = field(repr=False)
+    previous_secrets: tuple[str, ...] = field(default=(), repr=False)
+    database_url: str = DEFAULT_DATABASE_URL
+    token_policy: TokenPolicy = field(default_factory=TokenPolicy)
+    cookies: CookieSettings = field(default_factory=CookieSettings)
+    users_table: UsersTableSpec = field(default_factory=UsersTableSpec)
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment is Environment.DEVELOPMENT
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read and validate every setting; raise ``ConfigurationError`` naming the variable to fix."""
+        env = os.environ if environ is None else environ
+        environment = _environment(env)
+        settings = cls(
+            environment=environment,
+            session_secret=_session_secret(env, environment),
+            previous_secrets=_split(env.get("SESSION_SECRET_PREVIOUS", "")),
+            database_url=env.get("KEYTURN_DATABASE_URL", DEFAULT_DATABASE_URL),
+            token_policy=_token_policy(env),
+            cookies=_cookie_settings(env, environment),
+            users_table=UsersTableSpec.from_environ(env),
+        )
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        cookies = self.cookies
+        if cookies.samesite == "none" and not cookies.secure:
+            raise ConfigurationError("KEYTURN_COOKIE_SAMESITE=none requires KEYTURN_COOKIE_SECURE=true")
+        if self.environment is not Environment.PRODUCTION:
+            return
+        if len(self.session_secret.encode("utf-8")) < MIN_SECRET_BYTES:
+            raise ConfigurationError(
+                f"SESSION_SECRET must be set to at least {MIN_SECRET_BYTES} bytes in production"
+            )
+        if not cookies.secure:
+            raise ConfigurationError("KEYTURN_COOKIE_SECURE=false is allowed only with APP_ENV=development")
+
+
+def _environment(env: Mapping[str, str]) -> Environment:
+    app_env = env.get("APP_ENV", "").strip().lower()
+    flask_env = env.get("FLASK_ENV", "").strip().lower()
+    if app_env and flask_env and app_env != flask_env:
+        raise ConfigurationError(f"APP_ENV={app_env} and FLASK_ENV={flask_env} disagree; unset FLASK_ENV")
+    name = app_env or flask_env or Environment.PRODUCTION.value
+    try:
+        return Environment(name)
+    except ValueError:
+        allowed = ", ".join(item.value for item in Environment)
+        raise ConfigurationError(f"APP_ENV must be one of {allowed}, got {name!r}") from None
+
+
+def _session_secret(env: Mapping[str, str], environment: Environment) -> str:
+    secret = env.get("SESSION_SECRET", "")
+    if secret or environment is Environment.PRODUCTION:
+        return secret
+    return _development_secret()
+
+
+def _development_secret() -> str:
+    """Return a random secret kept in ``var/`` so that development restarts keep sessions."""
+    if DEV_SECRET_FILE.exists():
+        return DEV_SECRET_FILE.read_text(encoding="utf-8").strip()
+    DEV_SECRET_FILE.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    DEV_SECRET_FILE.write_text(secret, encoding="utf-8")
+    DEV_SECRET_FILE.chmod(0o600)
+    return secret
+
+
+def _token_policy(env: Mapping[str, str]) -> TokenPolicy:
+    lifetimes = TokenLifetimes(
+        access=_seconds(env, "KEYTURN_ACCESS_TTL", 15 * 60, minimum=1),
+        refresh=_seconds(env, "KEYTURN_REFRESH_TTL", 14 * 24 * 3600, minimum=1),
+    )
+    return TokenPolicy(
+        issuer=env.get("KEYTURN_ISSUER", "keyturn"),
+        audience=env.get("KEYTURN_AUDIENCE", "keyturn"),
+        lifetimes=lifetimes,
+        leeway=Leeway(_seconds(env, "KEYTURN_LEEWAY", 60, minimum=0)),
+        refresh_reuse_grace=_seconds(env, "KEYTURN_REFRESH_REUSE_GRACE", 10, minimum=0),
+    )
+
+
+def _cookie_settings(env: Mapping[str, str], environment: Environment) -> CookieSettings:
+    samesite = env.get("KEYTURN_COOKIE_SAMESITE", "lax").strip().lower()
+    if samesite not in {"lax", "strict", "none"}:
+        raise ConfigurationError(f"KEYTURN_COOKIE_SAMESITE must be lax, strict or none, got {samesite!r}")
+    # Development serves plain http://127.0.0.1, where a browser drops Secure
+    # cookies unless the host is literally "localhost", so Secure is off there.
+    secure_default = environment is not Environment.DEVELOPMENT
+    return CookieSettings(
+        secure=_boolean(env, "KEYTURN_COOKIE_SECURE", secure_default),
+        samesite=samesite,
+        domain=env.get("KEYTURN_COOKIE_DOMAIN") or None,
+        access_path=_path(env, "KEYTURN_COOKIE_PATH", "/"),
+        refresh_path=_path(env, "KEYTURN_REFRESH_COOKIE_PATH", "/auth"),
+    )
+
+
+def _seconds(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> timedelta:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return timedelta(seconds=default)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a whole number of seconds, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigurationError(f"{name} must be at least {minimum} seconds, got {value}")
+    return timedelta(seconds=value)
+
+
+def _boolean(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw == "":
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
+
+
+def _path(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name) or default
+    if not value.startswith("/") or any(char in value for char in ";, \t\r\n"):
+        raise ConfigurationError(f"{name} must be an absolute URL path such as /auth, got {value!r}")
+    return value
+
+
+def _split(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.split(",") if part.strip())

@@ -1,0 +1,69 @@
+"""The HTTP app on a copy of the legacy database, with a clock the tests control."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from dependency_injector import providers
+from litestar.testing import AsyncTestClient
+
+from adapters.sql import migrate
+from domain.clock import FixedClock, SystemClock
+from entrypoints.container import Container
+from entrypoints.http.app import create_app
+from entrypoints.settings import Settings
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "legacy"
+LEGACY_DB = FIXTURES / "legacy_flask_app.sqlite"
+SECRET = "e2e-test-secret-0123456789abcdef0123456789"
+
+
+def legacy_accounts() -> list[dict]:
+    return json.loads((FIXTURES / "legacy_accounts.json").read_text(encoding="utf-8"))
+
+
+def account(username: str) -> dict:
+    return next(item for item in legacy_accounts() if item["username"] == username)
+
+
+@pytest.fixture
+def legacy_db(tmp_path: Path) -> Path:
+    if not LEGACY_DB.exists():
+        pytest.fail(f"legacy fixture database missing at {LEGACY_DB}")
+    copy = tmp_path / "legacy.sqlite"
+    shutil.copyfile(LEGACY_DB, copy)
+    return copy
+
+
+def make_settings(database: Path, **overrides: str) -> Settings:
+    environ = {
+        "APP_ENV": "test",
+        "SESSION_SECRET": SECRET,
+        "KEYTURN_DATABASE_URL": f"sqlite:///{database}",
+        **overrides,
+    }
+    return Settings.from_environ(environ)
+
+
+@dataclass
+class Service:
+    client: AsyncTestClient
+    clock: FixedClock
+    container: Container
+
+
+@pytest.fixture
+async def service(legacy_db: Path) -> AsyncIterator[Service]:
+    settings = make_settings(legacy_db)
+    await migrate.upgrade(settings.database_url, settings.users_table)
+    container = Container(settings=settings)
+    clock = FixedClock(SystemClock().now())
+    container.clock.override(providers.Object(clock))
+    app = create_app(container)
+    async with AsyncTestClient(app, base_url="https://testserver.local") as client:
+        yield Service(client=client, clock=clock, container=container)
