@@ -30,8 +30,8 @@ class Container(containers.DeclarativeContainer):
     engine = providers.Singleton(create_engine, settings.provided.database_url)
 
     users = providers.Singleton(SqlUserRepository, engine, settings.provided.users_table)
-    refresh_store = providers.Singleton(SqlRefreshTokenStore, engine)
-    revocations = providers.Singleton(SqlRevocationStore, engine)
+    refresh_store = providers.Singleton(SqlRefreshTokenStore, engine, clock)
+    revocations = providers.Singleton(SqlRevocationStore, engine, clock)
     passwords = providers.Singleton(WerkzeugPasswordVerifier)
     audit_sink = providers.Singleton(LoggingAuditSink)
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,26 +16,7 @@ from entrypoints.container import Container
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "legacy"
-LEGACY_DB = FIXTURES / "legacy_flask_app.sqlite"
 SECRET = "e2e-test-secret-0123456789abcdef0123456789"
-
-
-def legacy_accounts() -> list[dict]:
-    return json.loads((FIXTURES / "legacy_accounts.json").read_text(encoding="utf-8"))
-
-
-def account(username: str) -> dict:
-    return next(item for item in legacy_accounts() if item["username"] == username)
-
-
-@pytest.fixture
-def legacy_db(tmp_path: Path) -> Path:
-    if not LEGACY_DB.exists():
-        pytest.fail(f"legacy fixture database missing at {LEGACY_DB}")
-    copy = tmp_path / "legacy.sqlite"
-    shutil.copyfile(LEGACY_DB, copy)
-    return copy
 
 
 def make_settings(database: Path, **overrides: str) -> Settings:

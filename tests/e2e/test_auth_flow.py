@@ -5,7 +5,7 @@ from datetime import timedelta
 import jwt
 import pytest
 
-from tests.e2e.conftest import account, legacy_accounts
+from tests.conftest import account, legacy_accounts
 from tests.e2e.http_helpers import assert_problem, cookie_header, login, max_age, set_cookie_headers
 
 @pytest.mark.parametrize("item", legacy_accounts(), ids=lambda item: item["username"])

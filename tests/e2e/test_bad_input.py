@@ -7,7 +7,7 @@ import os
 import jwt
 import pytest
 
-from tests.e2e.conftest import account
+from tests.conftest import account
 from tests.e2e.http_helpers import assert_problem, cookie_header, login
 
 

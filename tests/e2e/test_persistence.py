@@ -10,7 +10,8 @@ from adapters.sql import migrate
 from domain.clock import FixedClock, SystemClock
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
-from tests.e2e.conftest import account, make_settings
+from tests.conftest import account
+from tests.e2e.conftest import make_settings
 from tests.e2e.http_helpers import assert_problem, cookie_header, login
 
 

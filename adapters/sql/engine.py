@@ -1,0 +1,126 @@
+"""Async SQLAlchemy engines for SQLite (aiosqlite) and PostgreSQL (asyncpg).
+
+SQLite connections get WAL journaling, a 5 s busy timeout and enforced
+foreign keys. They also hand transaction control to SQLAlchemy, so that
+``write_transaction`` can open a write transaction with ``BEGIN IMMEDIATE``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError, InvalidRequestError, NoSuchModuleError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from domain.errors import ConfigurationError
+
+logger = logging.getLogger(__name__)
+
+URL_SETTING = "KEYTURN_DATABASE_URL"
+SQLITE_BUSY_TIMEOUT_MS = 5000
+# Execution option that ``write_transaction`` sets so that the "begin" hook
+# emits BEGIN IMMEDIATE instead of a deferred BEGIN.
+_IMMEDIATE_OPTION = "keyturn_sqlite_immediate"
+
+_DEFAULT_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+}
+_BACKEND_ALIASES = {"sqlite": "sqlite", "postgresql": "postgresql", "postgres": "postgresql"}
+
+
+def normalize_url(url: str) -> str:
+    """Return ``url`` with the async driver Keyturn uses when it names none.
+
+    ``sqlite:///p`` becomes ``sqlite+aiosqlite:///p``; ``postgresql://`` and
+    ``postgres://`` become ``postgresql+asyncpg://``. An explicit driver is
+    kept, apart from spelling the ``postgres`` backend as ``postgresql``.
+    Raises ``ConfigurationError`` for any other backend or a URL without a scheme.
+    """
+    scheme, separator, rest = url.strip().partition("://")
+    if not separator or not scheme:
+        raise ConfigurationError(f"{URL_SETTING} must look like sqlite:///path or postgresql://host/db")
+    backend, plus, driver = scheme.lower().partition("+")
+    if backend not in _BACKEND_ALIASES:
+        raise ConfigurationError(
+            f"{URL_SETTING} names the unsupported database {backend!r}; use sqlite or postgresql"
+        )
+    if not plus:
+        return f"{_DEFAULT_DRIVERS[backend]}://{rest}"
+    return f"{_BACKEND_ALIASES[backend]}+{driver}://{rest}"
+
+
+def create_engine(url: str, **engine_options: Any) -> AsyncEngine:
+    """Create an async engine for ``url`` after ``normalize_url``.
+
+    For a SQLite file the parent directory is created when missing. Raises
+    ``ConfigurationError`` when SQLAlchemy cannot parse the URL or the driver
+    is unknown or not async. The message leaves out the URL because it may
+    contain a password.
+    """
+    normalized = normalize_url(url)
+    try:
+        parsed = make_url(normalized)
+    except (ArgumentError, ValueError):
+        # ``from None`` because SQLAlchemy's message quotes the URL and its password.
+        raise ConfigurationError(f"{URL_SETTING} cannot be parsed as a database URL") from None
+    if parsed.get_backend_name() == "sqlite":
+        _create_parent_directory(parsed.database)
+    try:
+        engine = create_async_engine(parsed, **engine_options)
+    except (NoSuchModuleError, InvalidRequestError, ImportError) as error:
+        raise ConfigurationError(
+            f"{URL_SETTING} names the driver {parsed.get_driver_name()!r}, which is not an installed async driver"
+        ) from error
+    if engine.dialect.name == "sqlite":
+        _install_sqlite_hooks(engine)
+    return engine
+
+
+@asynccontextmanager
+async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """Open a connection in a transaction that will write, and commit it on success.
+
+    On SQLite the transaction starts with ``BEGIN IMMEDIATE``, which takes the
+    write lock up front. A deferred transaction that reads first and writes
+    later can fail at once with "database is locked" when another writer
+    commits in between, because the busy timeout cannot help a stale snapshot.
+    """
+    async with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            await connection.execution_options(**{_IMMEDIATE_OPTION: True})
+        async with connection.begin():
+            yield connection
+
+
+def _create_parent_directory(database: str | None) -> None:
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def _install_sqlite_hooks(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def configure_connection(dbapi_connection: Any, _record: Any) -> None:
+        # The sqlite3 module would otherwise issue its own deferred BEGIN
+        # behind SQLAlchemy's back; the "begin" hook below takes over.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA foreign_keys=ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def begin_transaction(connection: Connection) -> None:
+        immediate = connection.get_execution_options().get(_IMMEDIATE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

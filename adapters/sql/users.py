@@ -1,0 +1,190 @@
+"""The users table of the application, read through ``UsersTableSpec``.
+
+Keyturn only reads this table, except for ``add_user``, which the
+``keyturn users add`` command uses to create an account.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Row
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.sql.engine import write_transaction
+from adapters.sql.users_table import UsersTableSpec, users_table
+from domain.user import User
+
+logger = logging.getLogger(__name__)
+
+_INT64_MIN = -(2**63)
+_INT64_MAX = 2**63 - 1
+_CANONICAL_INTEGER = re.compile(r"-?(0|[1-9][0-9]*)")
+
+
+class UserAlreadyExists(Exception):
+    """Another account already has the email (compared case-insensitively) or the username."""
+
+
+class SqlUserRepository:
+    """``UserRepository`` over the application's users table."""
+
+    def __init__(self, engine: AsyncEngine, spec: UsersTableSpec) -> None:
+        self._engine = engine
+        self._spec = spec
+        self._table = users_table(spec, sa.MetaData())
+
+    async def find_by_login(self, login: str) -> User | None:
+        """Find the user whose email equals ``login`` ignoring case, else whose username equals it exactly.
+
+        SQL ``lower()`` folds only ASCII letters on SQLite, and on PostgreSQL
+        folds by the database's locale.
+        """
+        table = self._table
+        email_matches = sa.func.lower(self._column("email")) == sa.func.lower(sa.literal(login, sa.String()))
+        username_matches = self._column("username") == login
+        query = (
+            sa.select(table)
+            .where(sa.or_(email_matches, username_matches))
+            .order_by(sa.case((email_matches, 0), else_=1))
+            .limit(1)
+        )
+        async with self._engine.connect() as connection:
+            row = (await connection.execute(query)).first()
+        return None if row is None else self._to_user(row)
+
+    async def get(self, user_id: str) -> User | None:
+        """Find a user by the string form of its id.
+
+        With integer ids, only the canonical decimal form of a signed 64-bit
+        integer can match ("42", not "042" or "+42"). Anything else returns
+        None without a query, so a forged ``sub`` cannot cause an error.
+        """
+        key: Any = user_id
+        if self._spec.integer_ids:
+            key = parse_integer_id(user_id)
+            if key is None:
+                return None
+        query = sa.select(self._table).where(self._column("id") == key)
+        async with self._engine.connect() as connection:
+            row = (await connection.execute(query)).first()
+        return None if row is None else self._to_user(row)
+
+    def _column(self, role: str) -> sa.Column:
+        return self._table.c[getattr(self._spec, f"{role}_column")]
+
+    def _to_user(self, row: Row) -> User:
+        values = row._mapping
+        spec = self._spec
+        return User(
+            id=str(values[spec.id_column]),
+            email=values[spec.email_column],
+            username=values[spec.username_column],
+            password_hash=values[spec.password_column],
+            is_active=bool(values[spec.active_column]),
+        )
+
+
+def parse_integer_id(user_id: str) -> int | None:
+    """Return the integer that ``user_id`` spells canonically, or None if it is not a signed 64-bit integer."""
+    if not _CANONICAL_INTEGER.fullmatch(user_id) or user_id == "-0":
+        return None
+    value = int(user_id)
+    if not _INT64_MIN <= value <= _INT64_MAX:
+        return None
+    return value
+
+
+async def count_users(engine: AsyncEngine, spec: UsersTableSpec) -> int:
+    """Return the number of rows in the users table."""
+    async with engine.connect() as connection:
+        return (await connection.execute(sa.select(sa.func.count()).select_from(sa.table(spec.table)))).scalar_one()
+
+
+async def add_user(
+    engine: AsyncEngine,
+    spec: UsersTableSpec,
+    *,
+    email: str,
+    username: str | None,
+    password_hash: str | None,
+    now: datetime,
+) -> str:
+    """Insert an active account and return its id as a string.
+
+    The table is reflected, so columns Keyturn does not know keep their
+    defaults, and ``created_at`` is set to ``now`` when the table has it.
+    An integer id that the database does not assign itself becomes
+    ``max(id) + 1``; a string id without a database default becomes a
+    random UUID. Raises ``UserAlreadyExists`` when the email or username is
+    taken.
+    """
+    async with write_transaction(engine) as connection:
+        return await connection.run_sync(
+            _insert_user, spec, {"email": email, "username": username, "password_hash": password_hash, "now": now}
+        )
+
+
+def _insert_user(connection: Connection, spec: UsersTableSpec, account: dict[str, Any]) -> str:
+    table = sa.Table(spec.table, sa.MetaData(), autoload_with=connection)
+    _reject_duplicate(connection, table, spec, account["email"], account["username"])
+
+    values: dict[str, Any] = {
+        spec.email_column: account["email"],
+        spec.username_column: account["username"],
+        spec.password_column: account["password_hash"],
+        spec.active_column: True,
+    }
+    if "created_at" in table.c:
+        values["created_at"] = _datetime_for(table.c.created_at, account["now"])
+    id_column = table.c[spec.id_column]
+    if not _database_assigns_id(connection, id_column):
+        values[spec.id_column] = _next_id(connection, id_column, spec)
+
+    result = connection.execute(sa.insert(table).values(values))
+    new_id = values.get(spec.id_column)
+    if new_id is None:
+        new_id = result.inserted_primary_key[0]
+    logger.info("added user %s to table %s", new_id, spec.table)
+    return str(new_id)
+
+
+def _reject_duplicate(
+    connection: Connection, table: sa.Table, spec: UsersTableSpec, email: str, username: str | None
+) -> None:
+    duplicate = sa.func.lower(table.c[spec.email_column]) == sa.func.lower(sa.literal(email, sa.String()))
+    if username is not None:
+        duplicate = sa.or_(duplicate, table.c[spec.username_column] == username)
+    if connection.execute(sa.select(sa.literal(1)).select_from(table).where(duplicate).limit(1)).first():
+        raise UserAlreadyExists("another account already uses this email or username")
+
+
+def _database_assigns_id(connection: Connection, id_column: sa.Column) -> bool:
+    if id_column.server_default is not None or id_column.identity is not None:
+        return True
+    if connection.dialect.name == "sqlite":
+        # A single INTEGER PRIMARY KEY is an alias of the rowid.
+        primary_key = list(id_column.table.primary_key.columns)
+        return primary_key == [id_column] and str(id_column.type).upper() == "INTEGER"
+    return False
+
+
+def _next_id(connection: Connection, id_column: sa.Column, spec: UsersTableSpec) -> int | str:
+    if not spec.integer_ids:
+        return str(uuid.uuid4())
+    # NOTE: two concurrent inserts on PostgreSQL can pick the same id; the
+    # primary key then rejects the second one. Fine for an admin command.
+    highest = connection.execute(sa.select(sa.func.max(id_column))).scalar()
+    return 1 if highest is None else int(highest) + 1
+
+
+def _datetime_for(column: sa.Column, now: datetime) -> datetime:
+    utc_now = now.astimezone(timezone.utc)
+    if getattr(column.type, "timezone", False):
+        return utc_now
+    return utc_now.replace(tzinfo=None)
