@@ -1,8 +1,8 @@
 """Signing keys derived from ``SESSION_SECRET``.
 
 The access-token key is derived with HKDF-SHA256 (RFC 5869) rather than used
-as it is, so the same secret that signed the legacy Flask session cookies
-never signs a JWT, and a leaked token key does not reveal the Flask key.
+as it is. So the secret that signed the legacy Flask session cookies never
+signs a JWT, and a leaked token key does not reveal the Flask key.
 """
 
 from __future__ import annotations

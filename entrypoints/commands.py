@@ -1,4 +1,4 @@
-"""What the CLI commands do, kept apart from argument parsing."""
+"""Actions behind the CLI commands, kept apart from argument parsing."""
 
 from __future__ import annotations
 
