@@ -27,6 +27,10 @@ class UserRepository(Protocol):
         """Find a user by id; an id that cannot exist returns None."""
         ...
 
+    async def update_password_hash(self, user_id: str, password_hash: str) -> None:
+        """Write a new hash to the existing password column, the only column Keyturn ever changes."""
+        ...
+
 
 class PasswordVerifier(Protocol):
     async def verify(self, password: str, password_hash: str | None) -> bool:
@@ -35,6 +39,12 @@ class PasswordVerifier(Protocol):
         A None hash returns False after as much work as a real check, so the
         response time does not reveal which accounts exist.
         """
+        ...
+
+
+class PasswordHasher(Protocol):
+    async def hash(self, password: str) -> str:
+        """Hash a new password in the configured scheme."""
         ...
 
 
@@ -69,6 +79,14 @@ class RefreshTokenStore(Protocol):
 
     async def revoke_session(self, session_id: str, now: datetime) -> None:
         """Revoke the session and every refresh token of it; unknown ids are ignored."""
+        ...
+
+    async def list_sessions(self, user_id: str, now: datetime) -> list[Session]:
+        """Return the user's live sessions, newest first."""
+        ...
+
+    async def revoke_user_sessions(self, user_id: str, now: datetime) -> list[str]:
+        """Revoke every live session of the user with its refresh tokens; return their ids."""
         ...
 
 

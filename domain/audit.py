@@ -14,6 +14,9 @@ class AuditEventType(enum.Enum):
     TOKENS_REFRESHED = "tokens_refreshed"
     REFRESH_TOKEN_REUSED = "refresh_token_reused"
     LOGGED_OUT = "logged_out"
+    LOGGED_OUT_EVERYWHERE = "logged_out_everywhere"
+    SESSION_REVOKED = "session_revoked"
+    PASSWORD_CHANGED = "password_changed"
 
 
 class Outcome(enum.Enum):

@@ -61,3 +61,21 @@ class RefreshTokenReused(TokenError):
     """A refresh token that was already rotated was presented again."""
 
     code = "refresh_reused"
+
+
+class RequestError(KeyturnError):
+    """A well-formed request that cannot be carried out as asked."""
+
+    code = "invalid_request"
+
+
+class PasswordRejected(RequestError):
+    """A new password breaks the password policy; the message says which rule."""
+
+    code = "password_rejected"
+
+
+class SessionNotFound(RequestError):
+    """No session with this id belongs to the caller."""
+
+    code = "session_not_found"

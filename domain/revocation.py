@@ -68,17 +68,23 @@ class RevocationPolicy:
         session_until = now + self.access_lifetime + self.leeway.delta
         return RevocationPlan(tokens=tokens, sessions=(Denial(session_id, session_until),))
 
-    def for_user(self, user_id: str, now: datetime) -> RevocationPlan:
+    def for_user(self, user_id: str, now: datetime, session_ids: tuple[str, ...] = ()) -> RevocationPlan:
         """Revoke every access token the user holds, with one watermark.
 
         ``iat`` has whole-second precision, so the watermark is the start of
         the next second: every token issued up to ``now`` falls below it.
         Tokens issued afterwards for the same user carry ``iat`` at or after
-        the watermark (see ``first_valid_issue_time``).
+        the watermark (see ``first_valid_issue_time``). A second event in that
+        same second cannot move the watermark past such tokens, so the
+        sessions being revoked, passed as ``session_ids``, are denied too.
         """
         issued_before = whole_seconds(now) + timedelta(seconds=1)
         until = issued_before + self.access_lifetime + self.leeway.delta
-        return RevocationPlan(watermark=Watermark(user_id, issued_before, until))
+        session_until = now + self.access_lifetime + self.leeway.delta
+        return RevocationPlan(
+            sessions=tuple(Denial(session_id, session_until) for session_id in session_ids),
+            watermark=Watermark(user_id, issued_before, until),
+        )
 
     def is_revoked(self, token: AccessToken, status: RevocationStatus) -> bool:
         if status.token_denied or status.session_denied:

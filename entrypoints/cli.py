@@ -9,6 +9,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from adapters.sql.users import UserAlreadyExists
 from domain.errors import ConfigurationError
 from entrypoints.settings import Settings
 
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         settings = Settings.from_environ()
         return _run(arguments, settings)
@@ -60,7 +62,11 @@ def _run(arguments: argparse.Namespace, settings: Settings) -> int:
         return 0
     if arguments.command == "users":
         password = _read_password(arguments.password_stdin)
-        user_id = asyncio.run(commands.add_user(settings, arguments.email, arguments.username, password))
+        try:
+            user_id = asyncio.run(commands.add_user(settings, arguments.email, arguments.username, password))
+        except UserAlreadyExists as error:
+            print(f"keyturn: {error}", file=sys.stderr)
+            return 1
         print(f"created user {user_id} <{arguments.email}>")
         return 0
     raise AssertionError(f"unhandled command {arguments.command}")

@@ -7,7 +7,7 @@ from dependency_injector import containers, providers
 from adapters.audit_log import LoggingAuditSink
 from adapters.jwt_codec import JwtCodec
 from adapters.keys import key_ring_from_secrets
-from adapters.passwords import WerkzeugPasswordVerifier
+from adapters.passwords import MultiFormatPasswordVerifier, SchemePasswordHasher
 from adapters.sql.engine import create_engine
 from adapters.sql.refresh_tokens import SqlRefreshTokenStore
 from adapters.sql.revocations import SqlRevocationStore
@@ -16,7 +16,9 @@ from application.audit import AuditTrail
 from application.issuing import TokenIssuer
 from application.login import Login
 from application.logout import Logout
+from application.password import ChangePassword
 from application.refresh import Refresh
+from application.sessions import ListSessions, LogoutEverywhere, RevokeAllSessions, RevokeSession
 from application.verify import GetCurrentUser, VerifyAccessToken
 from domain.clock import SystemClock
 from entrypoints.settings import Settings
@@ -32,7 +34,8 @@ class Container(containers.DeclarativeContainer):
     users = providers.Singleton(SqlUserRepository, engine, settings.provided.users_table)
     refresh_store = providers.Singleton(SqlRefreshTokenStore, engine, clock)
     revocations = providers.Singleton(SqlRevocationStore, engine, clock)
-    passwords = providers.Singleton(WerkzeugPasswordVerifier)
+    passwords = providers.Singleton(MultiFormatPasswordVerifier)
+    password_hasher = providers.Singleton(SchemePasswordHasher, settings.provided.password_scheme)
     audit_sink = providers.Singleton(LoggingAuditSink)
 
     key_ring = providers.Singleton(
@@ -48,3 +51,18 @@ class Container(containers.DeclarativeContainer):
     logout = providers.Singleton(Logout, codec, refresh_store, revocations, audit, policy, clock)
     verify_access_token = providers.Singleton(VerifyAccessToken, codec, revocations, policy, clock)
     current_user = providers.Singleton(GetCurrentUser, users)
+    list_sessions = providers.Singleton(ListSessions, refresh_store, clock)
+    revoke_session = providers.Singleton(RevokeSession, refresh_store, revocations, audit, policy, clock)
+    revoke_all_sessions = providers.Singleton(RevokeAllSessions, refresh_store, revocations, policy, clock)
+    logout_everywhere = providers.Singleton(LogoutEverywhere, revoke_all_sessions, audit)
+    change_password = providers.Singleton(
+        ChangePassword,
+        users,
+        passwords,
+        password_hasher,
+        settings.provided.password_policy,
+        revoke_all_sessions,
+        issuer,
+        audit,
+        clock,
+    )

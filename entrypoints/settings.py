@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from adapters.passwords import PASSWORD_SCHEMES
 from adapters.sql.users_table import UsersTableSpec
 from domain.clock import Leeway
 from domain.errors import ConfigurationError
+from domain.password_policy import PasswordPolicy
 from domain.policy import TokenPolicy
 from domain.tokens import TokenLifetimes
 
@@ -54,6 +56,8 @@ class Settings:
     token_policy: TokenPolicy = field(default_factory=TokenPolicy)
     cookies: CookieSettings = field(default_factory=CookieSettings)
     users_table: UsersTableSpec = field(default_factory=UsersTableSpec)
+    password_policy: PasswordPolicy = field(default_factory=PasswordPolicy)
+    password_scheme: str = "scrypt"
 
     @property
     def is_development(self) -> bool:
@@ -72,12 +76,18 @@ class Settings:
             token_policy=_token_policy(env),
             cookies=_cookie_settings(env, environment),
             users_table=UsersTableSpec.from_environ(env),
+            password_policy=PasswordPolicy(min_length=_integer(env, "KEYTURN_PASSWORD_MIN_LENGTH", 8)),
+            password_scheme=env.get("KEYTURN_PASSWORD_SCHEME", "scrypt").strip().lower(),
         )
         settings.validate()
         return settings
 
     def validate(self) -> None:
         cookies = self.cookies
+        if self.password_scheme not in PASSWORD_SCHEMES:
+            raise ConfigurationError(
+                f"KEYTURN_PASSWORD_SCHEME must be one of {', '.join(PASSWORD_SCHEMES)}, got {self.password_scheme!r}"
+            )
         if cookies.samesite == "none" and not cookies.secure:
             raise ConfigurationError("KEYTURN_COOKIE_SAMESITE=none requires KEYTURN_COOKIE_SECURE=true")
         if self.environment is not Environment.PRODUCTION:
@@ -162,6 +172,16 @@ def _seconds(env: Mapping[str, str], name: str, default: int, *, minimum: int) -
     if value < minimum:
         raise ConfigurationError(f"{name} must be at least {minimum} seconds, got {value}")
     return timedelta(seconds=value)
+
+
+def _integer(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a whole number, got {raw!r}") from None
 
 
 def _boolean(env: Mapping[str, str], name: str, default: bool) -> bool:

@@ -53,3 +53,15 @@ class InMemoryRefreshTokenStore:
         for token_hash, record in self.records.items():
             if record.session_id == session_id and record.state is RefreshState.ACTIVE:
                 self.records[token_hash] = replace(record, state=RefreshState.REVOKED)
+
+    async def list_sessions(self, user_id: str, now: datetime) -> list[Session]:
+        live = [session for session in self.sessions.values() if session.user_id == user_id and session.is_live(now)]
+        return sorted(live, key=lambda session: session.created_at, reverse=True)
+
+    async def revoke_user_sessions(self, user_id: str, now: datetime) -> list[str]:
+        revoked = [
+            session.id for session in self.sessions.values() if session.user_id == user_id and session.revoked_at is None
+        ]
+        for session_id in revoked:
+            await self.revoke_session(session_id, now)
+        return revoked

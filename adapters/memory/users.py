@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 from domain.user import User
 
 
@@ -22,3 +24,8 @@ class InMemoryUserRepository:
 
     async def get(self, user_id: str) -> User | None:
         return self._users.get(user_id)
+
+    async def update_password_hash(self, user_id: str, password_hash: str) -> None:
+        user = self._users.get(user_id)
+        if user is not None:
+            self._users[user_id] = replace(user, password_hash=password_hash)

@@ -28,7 +28,8 @@ class SqlRefreshTokenStore:
     def __init__(self, engine: AsyncEngine, clock: Clock | None = None) -> None:
         self._engine = engine
         self._clock = clock or SystemClock()
-        self._purge_schedule = PurgeSchedule()
+        # Purge cadence follows the injected clock, so simulated time purges too.
+        self._purge_schedule = PurgeSchedule(monotonic=lambda: self._clock.now().timestamp())
 
     async def open_session(self, session: Session, record: RefreshRecord) -> None:
         async with write_transaction(self._engine) as connection:
@@ -90,6 +91,34 @@ class SqlRefreshTokenStore:
                 .where(refresh_tokens.c.session_id == session_id, refresh_tokens.c.state == RefreshState.ACTIVE.value)
                 .values(state=RefreshState.REVOKED.value)
             )
+
+    async def list_sessions(self, user_id: str, now: datetime) -> list[Session]:
+        query = (
+            sa.select(sessions)
+            .where(sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None), sessions.c.expires_at > now)
+            .order_by(sessions.c.created_at.desc())
+        )
+        async with self._engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return [_to_session(row) for row in rows]
+
+    async def revoke_user_sessions(self, user_id: str, now: datetime) -> list[str]:
+        """Revoke every unrevoked session of the user, expired ones included, in one transaction."""
+        async with write_transaction(self._engine) as connection:
+            revoked = (
+                await connection.execute(
+                    sa.update(sessions)
+                    .where(sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None))
+                    .values(revoked_at=now)
+                    .returning(sessions.c.id)
+                )
+            ).scalars().all()
+            await connection.execute(
+                sa.update(refresh_tokens)
+                .where(refresh_tokens.c.user_id == user_id, refresh_tokens.c.state == RefreshState.ACTIVE.value)
+                .values(state=RefreshState.REVOKED.value)
+            )
+        return list(revoked)
 
     async def purge_expired(self, now: datetime, limit: int = DEFAULT_PURGE_LIMIT) -> int:
         """Delete up to ``limit`` expired refresh tokens and sessions; return how many rows went.

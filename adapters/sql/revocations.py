@@ -31,7 +31,8 @@ class SqlRevocationStore:
     def __init__(self, engine: AsyncEngine, clock: Clock | None = None) -> None:
         self._engine = engine
         self._clock = clock or SystemClock()
-        self._purge_schedule = PurgeSchedule()
+        # Purge cadence follows the injected clock, so simulated time purges too.
+        self._purge_schedule = PurgeSchedule(monotonic=lambda: self._clock.now().timestamp())
 
     async def apply(self, plan: RevocationPlan) -> None:
         async with write_transaction(self._engine) as connection:

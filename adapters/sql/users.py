@@ -75,6 +75,17 @@ class SqlUserRepository:
             row = (await connection.execute(query)).first()
         return None if row is None else self._to_user(row)
 
+    async def update_password_hash(self, user_id: str, password_hash: str) -> None:
+        """Write ``password_hash`` to the password column of one row and touch no other column."""
+        key = parse_integer_id(user_id) if self._spec.integer_ids else user_id
+        if key is None:
+            return
+        statement = (
+            sa.update(self._table).where(self._column("id") == key).values({self._spec.password_column: password_hash})
+        )
+        async with write_transaction(self._engine) as connection:
+            await connection.execute(statement)
+
     def _column(self, role: str) -> sa.Column:
         return self._table.c[getattr(self._spec, f"{role}_column")]
 

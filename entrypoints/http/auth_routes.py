@@ -20,11 +20,12 @@ MAX_LOGIN_LENGTH = 320
 # Longer than any password policy allows, short enough that hashing a
 # posted value cannot be used to burn CPU.
 MAX_PASSWORD_LENGTH = 4096
+Password = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_PASSWORD_LENGTH)]
 
 
 class LoginBody(msgspec.Struct, forbid_unknown_fields=True):
     login: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_LOGIN_LENGTH)]
-    password: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_PASSWORD_LENGTH)]
+    password: Password
 
 
 class UserView(msgspec.Struct):
@@ -41,13 +42,13 @@ class AuthController(Controller):
     async def login(self, request: Request, data: JSONBody[LoginBody], services: NamedDependency[AuthServices]) -> Response:
         command = LoginCommand(login=data.login, password=data.password, client=client_info(request))
         pair = await services.login.execute(command)
-        return _tokens_response(services, pair)
+        return tokens_response(services, pair)
 
     @post("/refresh", status_code=HTTP_200_OK, summary="Rotate the refresh token and get a new access token")
     async def refresh(self, request: Request, services: NamedDependency[AuthServices]) -> Response:
         command = RefreshCommand(refresh_token=services.cookies.read_refresh(request), client=client_info(request))
         pair = await services.refresh.execute(command)
-        return _tokens_response(services, pair)
+        return tokens_response(services, pair)
 
     @post("/logout", status_code=HTTP_204_NO_CONTENT, summary="Revoke this session and clear the cookies")
     async def logout(self, request: Request, services: NamedDependency[AuthServices]) -> Response[None]:
@@ -66,7 +67,7 @@ class AuthController(Controller):
         return UserView(id=user.id, email=user.email, username=user.username)
 
 
-def _tokens_response(services: AuthServices, pair: TokenPair) -> Response:
+def tokens_response(services: AuthServices, pair: TokenPair) -> Response:
     body = {
         "user_id": pair.access.subject,
         "access_expires_at": pair.access.expires_at.isoformat(),

@@ -12,14 +12,13 @@ from typing import Any
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
-from domain.errors import AuthError, TokenError
+from domain.errors import AuthError, PasswordRejected, RequestError, SessionNotFound, TokenError
 
 logger = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 
 _CODES_BY_STATUS = {
-    400: "invalid_request",
     401: "unauthorized",
     403: "forbidden",
     404: "not_found",
@@ -55,15 +54,27 @@ def handle_auth_error(request: Request, error: AuthError) -> Response:
     return response
 
 
+_REQUEST_ERROR_STATUS = {PasswordRejected: 422, SessionNotFound: 404}
+
+
+def handle_request_error(request: Request, error: RequestError) -> Response:
+    status = _REQUEST_ERROR_STATUS.get(type(error), 400)
+    logger.info("request rejected: %s", error.code, extra={"code": error.code, "path": request.url.path})
+    return problem(status, error.code, str(error), request)
+
+
 def handle_validation_error(request: Request, error: ValidationException) -> Response:
     # Only the field and the message go back: echoing the offending value
     # could reflect a password into a response or a log.
-    errors = [
-        {"field": item.get("key"), "message": item.get("message")}
-        for item in (error.extra if isinstance(error.extra, list) else [])
-        if isinstance(item, dict)
-    ]
+    errors = [_field_error(item) for item in (error.extra if isinstance(error.extra, list) else []) if isinstance(item, dict)]
     return problem(422, "invalid_request", "the request body is invalid", request, errors=errors)
+
+
+def _field_error(item: dict[str, Any]) -> dict[str, Any]:
+    # Litestar names the whole body "data"; say plainly what is expected.
+    if item.get("key") == "data":
+        return {"field": None, "message": "the request body must be a JSON object with the documented fields"}
+    return {"field": item.get("key"), "message": item.get("message")}
 
 
 def handle_http_error(request: Request, error: HTTPException) -> Response:
@@ -71,6 +82,11 @@ def handle_http_error(request: Request, error: HTTPException) -> Response:
     if status >= 500:
         logger.error("HTTP %s on %s: %s", status, request.url.path, error.detail)
         return problem(status, "internal_error", "the server failed to handle the request", request)
+    if status == 400:
+        # Litestar raises 400 for a body it cannot parse (invalid JSON, wrong
+        # media type); to clients that is the same mistake as a body that
+        # fails validation, so both get 422.
+        return problem(422, "invalid_request", str(error.detail), request)
     code = _CODES_BY_STATUS.get(status, "client_error")
     return problem(status, code, str(error.detail), request)
 
@@ -82,6 +98,7 @@ def handle_unexpected_error(request: Request, error: Exception) -> Response:
 
 EXCEPTION_HANDLERS = {
     AuthError: handle_auth_error,
+    RequestError: handle_request_error,
     ValidationException: handle_validation_error,
     HTTPException: handle_http_error,
     Exception: handle_unexpected_error,

@@ -8,11 +8,14 @@ from litestar import Request
 
 from application.login import Login
 from application.logout import Logout
+from application.password import ChangePassword
 from application.refresh import Refresh
+from application.sessions import ListSessions, LogoutEverywhere, RevokeSession
 from application.verify import GetCurrentUser, VerifyAccessToken
 from domain.audit import ClientInfo
 from domain.clock import Clock
 from domain.errors import TokenInvalid
+from domain.tokens import AccessToken
 from entrypoints.http.cookies import CookieTransport
 
 MAX_USER_AGENT_LENGTH = 512
@@ -25,8 +28,16 @@ class AuthServices:
     logout: Logout
     verify_access_token: VerifyAccessToken
     current_user: GetCurrentUser
+    list_sessions: ListSessions
+    revoke_session: RevokeSession
+    logout_everywhere: LogoutEverywhere
+    change_password: ChangePassword
     cookies: CookieTransport
     clock: Clock
+
+    async def authenticate(self, request: Request) -> AccessToken:
+        """Verify the request's access token and return its claims."""
+        return await self.verify_access_token.execute(self.access_token(request))
 
     def access_token(self, request: Request) -> str | None:
         """Return the Bearer token when an Authorization header is present, else the cookie."""

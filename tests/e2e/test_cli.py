@@ -88,6 +88,11 @@ def test_upgrade_add_user_and_log_in(tmp_path, serve):
                 tmp_path, env, stdin=" zoe's passphrase \n")
     assert added.returncode == 0, added.stderr
 
+    duplicate = run(["users", "add", "--email", "zoe@example.org", "--password-stdin"], tmp_path, env, stdin="another one\n")
+    assert duplicate.returncode == 1
+    assert "already uses this email" in duplicate.stderr
+    assert "Traceback" not in duplicate.stderr
+
     port, _ = serve(env)
     status, set_cookie, _ = request(port, "POST", "/auth/login", {"login": "zoe@example.org", "password": " zoe's passphrase "})
 

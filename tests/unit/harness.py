@@ -15,14 +15,17 @@ from adapters.memory import (
     InMemoryRevocationStore,
     InMemoryUserRepository,
 )
-from adapters.passwords import WerkzeugPasswordVerifier
+from adapters.passwords import MultiFormatPasswordVerifier
 from application.audit import AuditTrail
 from application.issuing import TokenIssuer
 from application.login import Login
 from application.logout import Logout
+from application.password import ChangePassword
 from application.refresh import Refresh
+from application.sessions import ListSessions, LogoutEverywhere, RevokeAllSessions, RevokeSession
 from application.verify import GetCurrentUser, VerifyAccessToken
 from domain.clock import FixedClock
+from domain.password_policy import PasswordPolicy
 from domain.policy import TokenPolicy
 from domain.user import User
 
@@ -35,6 +38,13 @@ FAST_METHOD = "pbkdf2:sha256:1000"
 def make_user(user_id: str, email: str, password: str | None, *, active: bool = True, username: str | None = None) -> User:
     password_hash = generate_password_hash(password, method=FAST_METHOD) if password is not None else None
     return User(id=user_id, email=email, username=username, password_hash=password_hash, is_active=active)
+
+
+class FastPasswordHasher:
+    """Hashes in a cheap Werkzeug format, so tests that change passwords stay fast."""
+
+    async def hash(self, password: str) -> str:
+        return generate_password_hash(password, method=FAST_METHOD)
 
 
 @dataclass
@@ -51,13 +61,21 @@ class Harness:
         self.codec = JwtCodec(key_ring_from_secrets(self.secret), self.policy)
         audit = AuditTrail(self.audit_sink, self.clock)
         issuer = TokenIssuer(self.policy, self.codec, self.refresh_store, self.revocations)
-        self.login = Login(self.users, WerkzeugPasswordVerifier(), issuer, audit, self.clock)
+        verifier = MultiFormatPasswordVerifier()
+        self.login = Login(self.users, verifier, issuer, audit, self.clock)
         self.refresh = Refresh(
             self.refresh_store, self.revocations, self.users, issuer, audit, self.policy, self.clock
         )
         self.logout = Logout(self.codec, self.refresh_store, self.revocations, audit, self.policy, self.clock)
         self.verify = VerifyAccessToken(self.codec, self.revocations, self.policy, self.clock)
         self.current_user = GetCurrentUser(self.users)
+        self.list_sessions = ListSessions(self.refresh_store, self.clock)
+        self.revoke_session = RevokeSession(self.refresh_store, self.revocations, audit, self.policy, self.clock)
+        revoke_all = RevokeAllSessions(self.refresh_store, self.revocations, self.policy, self.clock)
+        self.logout_everywhere = LogoutEverywhere(revoke_all, audit)
+        self.change_password = ChangePassword(
+            self.users, verifier, FastPasswordHasher(), PasswordPolicy(), revoke_all, issuer, audit, self.clock
+        )
 
     def event_types(self) -> list[str]:
         return [event.type.value for event in self.audit_sink.events]
