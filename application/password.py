@@ -29,11 +29,12 @@ class ChangePasswordCommand:
 class ChangePassword:
     """Replace the caller's password and end every session made with the old one.
 
-    Rules: the new password must meet the policy; the current password must
-    verify; the new hash goes to the existing password column in a scheme
-    the legacy app can verify too; every session and access token of the
-    user is revoked, and the caller gets a fresh pair in a new session, so a
-    thief holding the old refresh token is locked out as well.
+    Rules: the new password must meet the policy, which is checked first
+    because it is cheap and reveals nothing. The current password must verify.
+    The new hash goes to the existing password column, in a scheme the legacy
+    app can verify too. Every session and access token of the user is revoked,
+    and the caller gets a fresh pair in a new session, so a thief holding the
+    old refresh token is locked out as well.
     """
 
     def __init__(
@@ -74,8 +75,12 @@ class ChangePassword:
             )
             raise InvalidCredentials("the current password is wrong")
 
-        await self._users.update_password_hash(user_id, await self._hasher.hash(command.new_password))
+        new_hash = await self._hasher.hash(command.new_password)
+        # Sessions go first: if writing the hash then fails, the user is
+        # logged out with the old password intact, never left with a new
+        # password beside live sessions that the old one opened.
         revoked = await self._revoke_all.execute(user_id)
+        await self._users.update_password_hash(user_id, new_hash)
         pair = await self._issuer.open_session(user_id, command.client, self._clock.now())
 
         logger.info("password changed", extra={"user_id": user_id, "sessions_revoked": len(revoked)})

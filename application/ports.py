@@ -86,7 +86,7 @@ class RefreshTokenStore(Protocol):
         ...
 
     async def revoke_user_sessions(self, user_id: str, now: datetime) -> list[str]:
-        """Revoke every live session of the user with its refresh tokens; return their ids."""
+        """Revoke every session of the user not yet revoked, with its refresh tokens; return their ids."""
         ...
 
 

@@ -31,7 +31,7 @@ class RevokeSession:
     """Revoke one of the caller's own sessions.
 
     A session of another user, or one that does not exist, raises
-    ``SessionNotFound``, so the answer reveals nothing about other users'
+    ``SessionNotFound``, so the response reveals nothing about other users'
     session ids.
     """
 
@@ -68,8 +68,10 @@ class RevokeAllSessions:
     """Revoke every session and access token of a user at once.
 
     One watermark rejects every access token issued so far, with no
-    per-token bookkeeping, and every refresh token of the user is revoked.
-    Used by "log out everywhere" and by password change.
+    per-token bookkeeping. The revoked sessions are denied as well, which
+    covers tokens issued in the same second as an earlier watermark, and
+    every refresh token of the user is revoked. Used by "log out everywhere"
+    and by password change.
     """
 
     def __init__(

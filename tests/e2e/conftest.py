@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,3 +47,15 @@ async def service(legacy_db: Path) -> AsyncIterator[Service]:
     app = create_app(container)
     async with AsyncTestClient(app, base_url="https://testserver.local") as client:
         yield Service(client=client, clock=clock, container=container)
+
+
+@pytest.fixture
+async def open_client(service: Service) -> AsyncIterator[Callable[[], Awaitable[AsyncTestClient]]]:
+    """Open further clients on the service's app, each with its own cookie jar, to act as other devices or users."""
+    async with AsyncExitStack() as stack:
+
+        async def open_one() -> AsyncTestClient:
+            client = AsyncTestClient(service.client.app, base_url=str(service.client.base_url))
+            return await stack.enter_async_context(client)
+
+        yield open_one

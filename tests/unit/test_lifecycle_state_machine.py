@@ -1,6 +1,6 @@
 """A state machine drives the token lifecycle and checks its invariants after every step.
 
-Model: what the client side holds (every access and refresh token ever
+Model: the tokens the clients have (every access and refresh token ever
 issued) and what has happened (which sessions were ended, when each user's
 tokens were last revoked wholesale). The system under test is every use case
 wired to the in-memory adapters.

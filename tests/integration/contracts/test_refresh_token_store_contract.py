@@ -194,3 +194,114 @@ async def test_concurrent_rotations_of_one_token_rotate_it_once(refresh_store: R
     assert outcomes.count(RotationOutcome.ALREADY_ROTATED) == 19
     successors = [await refresh_store.find(digest(f"successor-{n}")) for n in range(20)]
     assert sum(successor is not None for successor in successors) == 1
+
+
+async def open_session_at(
+    store: RefreshTokenStore, session_id: str, user_id: str, created_at: datetime, expires_at: datetime | None = None
+) -> Session:
+    """Open a session with one refresh token named after the session."""
+    expires_at = expires_at or created_at + LIFETIME
+    session = Session(session_id, user_id, created_at, created_at, expires_at, user_agent="curl/8.5.0", ip="192.0.2.7")
+    record = RefreshRecord(digest(f"token-of-{session_id}"), session_id, user_id, created_at, expires_at)
+    await store.open_session(session, record)
+    return session
+
+
+async def test_list_sessions_newest_first(refresh_store: RefreshTokenStore) -> None:
+    # Opened out of order, so the order cannot come from insertion.
+    middle = await open_session_at(refresh_store, "middle", "42", START + timedelta(minutes=1))
+    oldest = await open_session_at(refresh_store, "oldest", "42", START)
+    newest = await open_session_at(refresh_store, "newest", "42", START + timedelta(minutes=2))
+
+    listed = await refresh_store.list_sessions("42", START + timedelta(minutes=3))
+
+    assert listed == [newest, middle, oldest]
+
+
+async def test_list_sessions_per_user(refresh_store: RefreshTokenStore) -> None:
+    await open_session_at(refresh_store, "mine", "42", START)
+    await open_session_at(refresh_store, "theirs", "43", START)
+
+    listed = await refresh_store.list_sessions("42", START)
+
+    assert [session.id for session in listed] == ["mine"]
+    assert await refresh_store.list_sessions("44", START) == []
+
+
+async def test_list_sessions_only_live(refresh_store: RefreshTokenStore) -> None:
+    await open_session_at(refresh_store, "live", "42", START)
+    await open_session_at(refresh_store, "revoked", "42", START)
+    await open_session_at(refresh_store, "expired", "42", START, expires_at=START + timedelta(hours=1))
+    await refresh_store.revoke_session("revoked", START + timedelta(minutes=1))
+
+    listed = await refresh_store.list_sessions("42", START + timedelta(hours=1))
+
+    assert [session.id for session in listed] == ["live"]
+
+
+async def test_list_sessions_after_rotation(refresh_store: RefreshTokenStore) -> None:
+    await open_session_at(refresh_store, "s", "42", START)
+    now = START + timedelta(hours=1)
+    await refresh_store.rotate(digest("token-of-s"), digest("next"), now, now + LIFETIME)
+
+    listed = await refresh_store.list_sessions("42", now)
+
+    assert len(listed) == 1
+    assert listed[0].last_used_at == now
+    assert listed[0].expires_at == now + LIFETIME
+
+
+async def test_revoke_user_sessions_returns_ids(refresh_store: RefreshTokenStore) -> None:
+    await open_session_at(refresh_store, "first", "42", START)
+    await open_session_at(refresh_store, "second", "42", START + timedelta(minutes=1))
+    await open_session_at(refresh_store, "earlier", "42", START)
+    await refresh_store.revoke_session("earlier", START + timedelta(minutes=2))
+
+    revoked = await refresh_store.revoke_user_sessions("42", START + timedelta(minutes=3))
+
+    assert sorted(revoked) == ["first", "second"]
+    assert await refresh_store.list_sessions("42", START + timedelta(minutes=3)) == []
+
+
+async def test_revoke_user_sessions_marks_sessions(refresh_store: RefreshTokenStore) -> None:
+    await open_session_at(refresh_store, "first", "42", START)
+    revoked_at = START + timedelta(minutes=3)
+
+    await refresh_store.revoke_user_sessions("42", revoked_at)
+
+    session = await refresh_store.get_session("first")
+    assert session is not None
+    assert session.revoked_at == revoked_at
+
+
+async def test_revoke_user_sessions_blocks_rotation(refresh_store: RefreshTokenStore) -> None:
+    await open_session_at(refresh_store, "first", "42", START)
+    await open_session_at(refresh_store, "second", "42", START)
+    rotated_at = START + timedelta(minutes=1)
+    await refresh_store.rotate(digest("token-of-second"), digest("successor"), rotated_at, rotated_at + LIFETIME)
+    await refresh_store.revoke_user_sessions("42", START + timedelta(minutes=2))
+
+    now = START + timedelta(minutes=3)
+    for token in ("token-of-first", "successor"):
+        result = await refresh_store.rotate(digest(token), digest(f"after-{token}"), now, now + LIFETIME)
+        assert result.outcome is RotationOutcome.NOT_USABLE
+        assert result.record is not None
+        assert result.record.state is RefreshState.REVOKED
+        assert await refresh_store.find(digest(f"after-{token}")) is None
+
+
+async def test_revoke_user_sessions_other_users(refresh_store: RefreshTokenStore) -> None:
+    await open_session_at(refresh_store, "mine", "42", START)
+    theirs = await open_session_at(refresh_store, "theirs", "43", START)
+
+    await refresh_store.revoke_user_sessions("42", START + timedelta(minutes=1))
+
+    assert await refresh_store.get_session("theirs") == theirs
+    assert await refresh_store.list_sessions("43", START + timedelta(minutes=1)) == [theirs]
+    now = START + timedelta(minutes=2)
+    result = await refresh_store.rotate(digest("token-of-theirs"), digest("next"), now, now + LIFETIME)
+    assert result.outcome is RotationOutcome.ROTATED
+
+
+async def test_revoke_user_sessions_without_sessions(refresh_store: RefreshTokenStore) -> None:
+    assert await refresh_store.revoke_user_sessions("42", START) == []
