@@ -6,7 +6,7 @@ backed by real storage.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from domain.audit import AuditEvent
@@ -100,6 +100,18 @@ class RevocationStore(Protocol):
         ...
 
     async def watermark(self, user_id: str, now: datetime) -> datetime | None: ...
+
+
+class LoginAttemptCounter(Protocol):
+    """Counts failed logins per key (an account, an address, or both) in a fixed window."""
+
+    async def record_failure(self, key: str, window: timedelta, now: datetime) -> int:
+        """Count one failure and return the failures for ``key`` in the current window."""
+        ...
+
+    async def failures(self, key: str, now: datetime) -> int: ...
+
+    async def reset(self, key: str) -> None: ...
 
 
 class AuditSink(Protocol):

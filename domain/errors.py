@@ -79,3 +79,13 @@ class SessionNotFound(RequestError):
     """No session with this id belongs to the caller."""
 
     code = "session_not_found"
+
+
+class StoreUnavailable(KeyturnError):
+    """A backing store (database or Redis) could not be reached or timed out.
+
+    Keyturn fails closed on it: no token is accepted that could not be
+    checked, and the client is told to retry.
+    """
+
+    code = "store_unavailable"
