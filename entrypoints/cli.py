@@ -10,7 +10,8 @@ import sys
 from collections.abc import Sequence
 
 from adapters.sql.users import UserAlreadyExists
-from domain.errors import ConfigurationError
+from domain.errors import ConfigurationError, StoreUnavailable
+from entrypoints.key_commands import add_keys_parser, run_keys_command
 from entrypoints.settings import Settings
 
 logger = logging.getLogger("keyturn")
@@ -36,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input instead of a prompt"
     )
+    add_keys_parser(commands)
     return parser
 
 
@@ -49,11 +51,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigurationError as error:
         print(f"keyturn: configuration error: {error}", file=sys.stderr)
         return 2
+    except StoreUnavailable as error:
+        print(f"keyturn: {error}; check KEYTURN_DATABASE_URL and that the server is running", file=sys.stderr)
+        return 1
 
 
 def _run(arguments: argparse.Namespace, settings: Settings) -> int:
     from entrypoints import commands
 
+    if arguments.command == "keys":
+        return run_keys_command(arguments, settings.key_dir, settings.token_policy, settings.key_reload_interval)
     if arguments.command == "serve":
         return commands.serve(settings, arguments.host, arguments.port)
     if arguments.command == "db":

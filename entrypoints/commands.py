@@ -19,6 +19,8 @@ from entrypoints.settings import Settings
 
 logger = logging.getLogger(__name__)
 
+# One-off commands can afford to wait longer than a request.
+CLI_STORE_TIMEOUT_SECONDS = 10.0
 DEMO_EMAIL = "demo@example.com"
 DEMO_USERNAME = "demo"
 
@@ -42,7 +44,7 @@ async def upgrade_database(settings: Settings) -> None:
 async def add_user(settings: Settings, email: str, username: str | None, password: str) -> str:
     if not password:
         raise SystemExit("keyturn: the password must not be empty")
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, CLI_STORE_TIMEOUT_SECONDS)
     try:
         return await insert_user(
             engine,
@@ -60,7 +62,7 @@ async def ensure_demo_account(settings: Settings) -> None:
     """Create one demo account in an empty users table and print its login (development only)."""
     if not settings.is_development:
         return
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, CLI_STORE_TIMEOUT_SECONDS)
     try:
         if await count_users(engine, settings.users_table) > 0:
             return

@@ -6,8 +6,13 @@ from dependency_injector import containers, providers
 
 from adapters.audit_log import LoggingAuditSink
 from adapters.jwt_codec import JwtCodec
-from adapters.keys import key_ring_from_secrets
+from adapters.key_directory import build_key_ring_source
 from adapters.passwords import MultiFormatPasswordVerifier, SchemePasswordHasher
+from adapters.memory import InMemoryRefreshTokenStore, InMemoryRevocationStore
+from adapters.redis.client import create_redis_client
+from adapters.redis.errors import redis_outage_log
+from adapters.redis.refresh_tokens import RedisRefreshTokenStore
+from adapters.redis.revocations import RedisRevocationStore
 from adapters.sql.engine import create_engine
 from adapters.sql.refresh_tokens import SqlRefreshTokenStore
 from adapters.sql.revocations import SqlRevocationStore
@@ -29,19 +34,45 @@ class Container(containers.DeclarativeContainer):
     policy = providers.Callable(lambda settings: settings.token_policy, settings)
 
     clock = providers.Singleton(SystemClock)
-    engine = providers.Singleton(create_engine, settings.provided.database_url)
+    engine = providers.Singleton(
+        create_engine, settings.provided.database_url, settings.provided.stores.timeout_seconds
+    )
+    # Created only when a store is configured to use Redis.
+    redis = providers.Singleton(
+        create_redis_client, settings.provided.stores.redis_url, settings.provided.stores.timeout_seconds
+    )
+    # One log for every Redis adapter, so an outage is reported once, not once per store.
+    redis_outage = providers.Singleton(redis_outage_log)
 
     users = providers.Singleton(SqlUserRepository, engine, settings.provided.users_table)
-    refresh_store = providers.Singleton(SqlRefreshTokenStore, engine, clock)
-    revocations = providers.Singleton(SqlRevocationStore, engine, clock)
+    refresh_store = providers.Selector(
+        providers.Callable(lambda settings: settings.stores.refresh, settings),
+        sql=providers.Singleton(SqlRefreshTokenStore, engine, clock),
+        redis=providers.Singleton(
+            RedisRefreshTokenStore, redis, settings.provided.stores.redis_prefix, clock, redis_outage
+        ),
+        memory=providers.Singleton(InMemoryRefreshTokenStore),
+    )
+    revocations = providers.Selector(
+        providers.Callable(lambda settings: settings.stores.revocation, settings),
+        sql=providers.Singleton(SqlRevocationStore, engine, clock),
+        redis=providers.Singleton(
+            RedisRevocationStore, redis, settings.provided.stores.redis_prefix, clock, redis_outage
+        ),
+        memory=providers.Singleton(InMemoryRevocationStore),
+    )
     passwords = providers.Singleton(MultiFormatPasswordVerifier)
     password_hasher = providers.Singleton(SchemePasswordHasher, settings.provided.password_scheme)
     audit_sink = providers.Singleton(LoggingAuditSink)
 
-    key_ring = providers.Singleton(
-        key_ring_from_secrets, settings.provided.session_secret, settings.provided.previous_secrets
+    key_ring_source = providers.Singleton(
+        build_key_ring_source,
+        settings.provided.session_secret,
+        settings.provided.previous_secrets,
+        settings.provided.key_dir,
+        settings.provided.key_reload_interval,
     )
-    codec = providers.Singleton(JwtCodec, key_ring, policy)
+    codec = providers.Singleton(JwtCodec, key_ring_source, policy)
 
     audit = providers.Singleton(AuditTrail, audit_sink, clock)
     issuer = providers.Singleton(TokenIssuer, policy, codec, refresh_store, revocations)

@@ -24,6 +24,7 @@ from domain.policy import TokenPolicy
 from domain.tokens import TokenLifetimes
 
 MIN_SECRET_BYTES = 32
+STORE_KINDS = ("sql", "redis", "memory")
 DEFAULT_DATABASE_URL = "sqlite:///var/keyturn.sqlite3"
 DEV_SECRET_FILE = Path("var/dev-session-secret")
 
@@ -48,6 +49,20 @@ class CookieSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class StoreSettings:
+    """Which backend keeps refresh tokens and revocations, and how long a call may take.
+
+    ``redis_url`` may contain a password, so it is hidden from ``repr``.
+    """
+
+    redis_url: str | None = field(default=None, repr=False)
+    redis_prefix: str = "keyturn:"
+    revocation: str = "sql"
+    refresh: str = "sql"
+    timeout_seconds: float = 0.25
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     environment: Environment
     session_secret: str = field(repr=False)
@@ -58,6 +73,9 @@ class Settings:
     users_table: UsersTableSpec = field(default_factory=UsersTableSpec)
     password_policy: PasswordPolicy = field(default_factory=PasswordPolicy)
     password_scheme: str = "scrypt"
+    stores: StoreSettings = field(default_factory=lambda: StoreSettings())
+    key_dir: Path | None = None
+    key_reload_interval: timedelta = timedelta(seconds=10)
 
     @property
     def is_development(self) -> bool:
@@ -78,6 +96,9 @@ class Settings:
             users_table=UsersTableSpec.from_environ(env),
             password_policy=PasswordPolicy(min_length=_integer(env, "KEYTURN_PASSWORD_MIN_LENGTH", 8)),
             password_scheme=env.get("KEYTURN_PASSWORD_SCHEME", "scrypt").strip().lower(),
+            stores=_store_settings(env),
+            key_dir=_key_dir(env),
+            key_reload_interval=_seconds(env, "KEYTURN_KEY_RELOAD_SECONDS", 10, minimum=1),
         )
         settings.validate()
         return settings
@@ -90,14 +111,28 @@ class Settings:
             )
         if cookies.samesite == "none" and not cookies.secure:
             raise ConfigurationError("KEYTURN_COOKIE_SAMESITE=none requires KEYTURN_COOKIE_SECURE=true")
+        self._validate_stores()
         if self.environment is not Environment.PRODUCTION:
             return
+        if "memory" in (self.stores.revocation, self.stores.refresh):
+            raise ConfigurationError(
+                "KEYTURN_REVOCATION_STORE and KEYTURN_REFRESH_STORE must not be memory in production, "
+                "because revocations would vanish on restart and differ between processes"
+            )
         if len(self.session_secret.encode("utf-8")) < MIN_SECRET_BYTES:
             raise ConfigurationError(
                 f"SESSION_SECRET must be set to at least {MIN_SECRET_BYTES} bytes in production"
             )
         if not cookies.secure:
             raise ConfigurationError("KEYTURN_COOKIE_SECURE=false is allowed only with APP_ENV=development")
+
+
+    def _validate_stores(self) -> None:
+        for name, kind in (("KEYTURN_REVOCATION_STORE", self.stores.revocation), ("KEYTURN_REFRESH_STORE", self.stores.refresh)):
+            if kind not in STORE_KINDS:
+                raise ConfigurationError(f"{name} must be one of {', '.join(STORE_KINDS)}, got {kind!r}")
+            if kind == "redis" and not self.stores.redis_url:
+                raise ConfigurationError(f"{name}=redis requires KEYTURN_REDIS_URL")
 
 
 def _environment(env: Mapping[str, str]) -> Environment:
@@ -158,6 +193,26 @@ def _cookie_settings(env: Mapping[str, str], environment: Environment) -> Cookie
         domain=env.get("KEYTURN_COOKIE_DOMAIN") or None,
         access_path=_path(env, "KEYTURN_COOKIE_PATH", "/"),
         refresh_path=_path(env, "KEYTURN_REFRESH_COOKIE_PATH", "/auth"),
+    )
+
+
+def _key_dir(env: Mapping[str, str]) -> Path | None:
+    raw = env.get("KEYTURN_KEY_DIR", "").strip()
+    return Path(raw) if raw else None
+
+
+def _store_settings(env: Mapping[str, str]) -> StoreSettings:
+    redis_url = env.get("KEYTURN_REDIS_URL", "").strip() or None
+    default_kind = "redis" if redis_url else "sql"
+    timeout_ms = _integer(env, "KEYTURN_STORE_TIMEOUT_MS", 250)
+    if not 1 <= timeout_ms <= 60_000:
+        raise ConfigurationError(f"KEYTURN_STORE_TIMEOUT_MS must be between 1 and 60000, got {timeout_ms}")
+    return StoreSettings(
+        redis_url=redis_url,
+        redis_prefix=env.get("KEYTURN_REDIS_PREFIX", "keyturn:"),
+        revocation=env.get("KEYTURN_REVOCATION_STORE", default_kind).strip().lower(),
+        refresh=env.get("KEYTURN_REFRESH_STORE", default_kind).strip().lower(),
+        timeout_seconds=timeout_ms / 1000,
     )
 
 

@@ -3,6 +3,12 @@
 SQLite connections get WAL journaling, a 5 s busy timeout and enforced
 foreign keys. They also hand transaction control to SQLAlchemy, so that
 ``write_transaction`` can open a write transaction with ``BEGIN IMMEDIATE``.
+
+PostgreSQL engines bound every wait by one timeout: connecting, running a
+statement and waiting for a free pooled connection. A server that does not
+respond then costs a request a fraction of a second, not a hung worker.
+Pooled connections are checked before use, so after a server restart the
+dead ones are replaced instead of failing the next requests.
 """
 
 from __future__ import annotations
@@ -13,17 +19,20 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, InvalidRequestError, NoSuchModuleError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from adapters.sql.availability import outage_log, store_call
 from domain.errors import ConfigurationError
 
 logger = logging.getLogger(__name__)
 
 URL_SETTING = "KEYTURN_DATABASE_URL"
 SQLITE_BUSY_TIMEOUT_MS = 5000
+DEFAULT_TIMEOUT_SECONDS = 0.25
 # Execution option that ``write_transaction`` sets so that the "begin" hook
 # emits BEGIN IMMEDIATE instead of a deferred BEGIN.
 _IMMEDIATE_OPTION = "keyturn_sqlite_immediate"
@@ -57,14 +66,23 @@ def normalize_url(url: str) -> str:
     return f"{_BACKEND_ALIASES[backend]}+{driver}://{rest}"
 
 
-def create_engine(url: str, **engine_options: Any) -> AsyncEngine:
+def create_engine(url: str, timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS, **engine_options: Any) -> AsyncEngine:
     """Create an async engine for ``url`` after ``normalize_url``.
+
+    On PostgreSQL, ``timeout_seconds`` bounds connecting, each statement and
+    the wait for a pooled connection; ``engine_options`` given by the caller
+    win over these defaults. On SQLite it is not used: a local file has no
+    connection to wait for, and writers wait up to the busy timeout.
+    Statement parameters are left out of error messages, because they can
+    hold password hashes.
 
     For a SQLite file the parent directory is created when missing. Raises
     ``ConfigurationError`` when SQLAlchemy cannot parse the URL or the driver
     is unknown or not async. The message leaves out the URL because it may
     contain a password.
     """
+    if timeout_seconds <= 0:
+        raise ConfigurationError(f"the database timeout must be positive, got {timeout_seconds}")
     normalized = normalize_url(url)
     try:
         parsed = make_url(normalized)
@@ -73,8 +91,12 @@ def create_engine(url: str, **engine_options: Any) -> AsyncEngine:
         raise ConfigurationError(f"{URL_SETTING} cannot be parsed as a database URL") from None
     if parsed.get_backend_name() == "sqlite":
         _create_parent_directory(parsed.database)
+    options: dict[str, Any] = {"hide_parameters": True}
+    if parsed.get_backend_name() == "postgresql":
+        options.update(_postgresql_options(parsed.get_driver_name(), timeout_seconds))
+    options.update(engine_options)
     try:
-        engine = create_async_engine(parsed, **engine_options)
+        engine = create_async_engine(parsed, **options)
     except (NoSuchModuleError, InvalidRequestError, ImportError) as error:
         raise ConfigurationError(
             f"{URL_SETTING} names the driver {parsed.get_driver_name()!r}, which is not an installed async driver"
@@ -82,6 +104,26 @@ def create_engine(url: str, **engine_options: Any) -> AsyncEngine:
     if engine.dialect.name == "sqlite":
         _install_sqlite_hooks(engine)
     return engine
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """Run ``SELECT 1`` for a readiness probe; raises ``StoreUnavailable`` when the database does not respond.
+
+    The result goes to the engine's shared outage log, so a failing probe
+    and failing requests make one log entry between them.
+    """
+    async with store_call(outage_log(engine), "run a ping"):
+        async with engine.connect() as connection:
+            await connection.execute(sa.text("SELECT 1"))
+
+
+def _postgresql_options(driver: str, timeout_seconds: float) -> dict[str, Any]:
+    options: dict[str, Any] = {"pool_pre_ping": True, "pool_timeout": timeout_seconds}
+    if driver == "asyncpg":
+        # ``timeout`` bounds the connection handshake, ``command_timeout``
+        # every statement, the pre-ping included.
+        options["connect_args"] = {"timeout": timeout_seconds, "command_timeout": timeout_seconds}
+    return options
 
 
 @asynccontextmanager

@@ -11,6 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from domain.errors import StoreUnavailable
+
 logger = logging.getLogger(__name__)
 
 PURGE_INTERVAL_SECONDS = 60.0
@@ -60,7 +62,7 @@ class PurgeSchedule:
         self._last_run = moment
         try:
             deleted = await purge()
-        except SQLAlchemyError:
+        except (SQLAlchemyError, StoreUnavailable):
             logger.warning("purging expired rows failed; the next purge will retry", exc_info=True)
             return
         if deleted:

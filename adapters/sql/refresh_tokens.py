@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from adapters.sql.availability import outage_log, store_call
 from adapters.sql.engine import write_transaction
 from adapters.sql.purging import DEFAULT_PURGE_LIMIT, PurgeSchedule, delete_expired
 from adapters.sql.tables import refresh_tokens, sessions
@@ -22,17 +23,19 @@ class SqlRefreshTokenStore:
     """``RefreshTokenStore`` on SQLAlchemy.
 
     ``clock`` only dates the lazy purge of expired rows, which runs at most
-    once a minute after ``open_session``.
+    once a minute after ``open_session``. Every method raises
+    ``StoreUnavailable`` when the database cannot be reached in time.
     """
 
     def __init__(self, engine: AsyncEngine, clock: Clock | None = None) -> None:
         self._engine = engine
         self._clock = clock or SystemClock()
+        self._outage = outage_log(engine)
         # Purge cadence follows the injected clock, so simulated time purges too.
         self._purge_schedule = PurgeSchedule(monotonic=lambda: self._clock.now().timestamp())
 
     async def open_session(self, session: Session, record: RefreshRecord) -> None:
-        async with write_transaction(self._engine) as connection:
+        async with store_call(self._outage, "open a session"), write_transaction(self._engine) as connection:
             await connection.execute(sa.insert(sessions).values(_session_values(session)))
             await connection.execute(sa.insert(refresh_tokens).values(_record_values(record)))
         await self._purge_schedule.run_if_due(lambda: self.purge_expired(self._clock.now()))
@@ -44,7 +47,7 @@ class SqlRefreshTokenStore:
         so of several concurrent calls exactly one changes the row. The others
         then read the record to tell a rotated token from an unusable one.
         """
-        async with write_transaction(self._engine) as connection:
+        async with store_call(self._outage, "rotate a refresh token"), write_transaction(self._engine) as connection:
             claimed = (await connection.execute(_claim_statement(token_hash, now))).first()
             if claimed is None:
                 return _result_without_rotation(await _select_record(connection, token_hash))
@@ -71,16 +74,16 @@ class SqlRefreshTokenStore:
         return RotationResult(RotationOutcome.ROTATED, presented)
 
     async def find(self, token_hash: str) -> RefreshRecord | None:
-        async with self._engine.connect() as connection:
+        async with store_call(self._outage, "find a refresh token"), self._engine.connect() as connection:
             return await _select_record(connection, token_hash)
 
     async def get_session(self, session_id: str) -> Session | None:
-        async with self._engine.connect() as connection:
+        async with store_call(self._outage, "read a session"), self._engine.connect() as connection:
             row = (await connection.execute(sa.select(sessions).where(sessions.c.id == session_id))).first()
         return None if row is None else _to_session(row)
 
     async def revoke_session(self, session_id: str, now: datetime) -> None:
-        async with write_transaction(self._engine) as connection:
+        async with store_call(self._outage, "revoke a session"), write_transaction(self._engine) as connection:
             await connection.execute(
                 sa.update(sessions)
                 .where(sessions.c.id == session_id, sessions.c.revoked_at.is_(None))
@@ -98,13 +101,13 @@ class SqlRefreshTokenStore:
             .where(sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None), sessions.c.expires_at > now)
             .order_by(sessions.c.created_at.desc())
         )
-        async with self._engine.connect() as connection:
+        async with store_call(self._outage, "list sessions"), self._engine.connect() as connection:
             rows = (await connection.execute(query)).all()
         return [_to_session(row) for row in rows]
 
     async def revoke_user_sessions(self, user_id: str, now: datetime) -> list[str]:
         """Revoke every unrevoked session of the user, expired ones included, in one transaction."""
-        async with write_transaction(self._engine) as connection:
+        async with store_call(self._outage, "revoke sessions"), write_transaction(self._engine) as connection:
             revoked = (
                 await connection.execute(
                     sa.update(sessions)
@@ -126,7 +129,7 @@ class SqlRefreshTokenStore:
         A session is deleted only once none of its tokens is left, so the
         foreign key never blocks the purge.
         """
-        async with write_transaction(self._engine) as connection:
+        async with store_call(self._outage, "purge expired sessions"), write_transaction(self._engine) as connection:
             deleted = await delete_expired(connection, refresh_tokens, now, limit)
             if deleted < limit:
                 has_tokens = sa.exists().where(refresh_tokens.c.session_id == sessions.c.id)

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from adapters.sql.availability import outage_log, store_call
 from adapters.sql.engine import write_transaction
 from adapters.sql.purging import DEFAULT_PURGE_LIMIT, PurgeSchedule, delete_expired
 from adapters.sql.tables import denied_sessions, denied_tokens, user_watermarks
@@ -25,17 +26,19 @@ class SqlRevocationStore:
     """``RevocationStore`` on SQLAlchemy, with upserts that never shorten an entry.
 
     ``clock`` only dates the lazy purge of expired rows, which runs at most
-    once a minute after ``apply``.
+    once a minute after ``apply``. Every method raises ``StoreUnavailable``
+    when the database cannot be reached in time.
     """
 
     def __init__(self, engine: AsyncEngine, clock: Clock | None = None) -> None:
         self._engine = engine
         self._clock = clock or SystemClock()
+        self._outage = outage_log(engine)
         # Purge cadence follows the injected clock, so simulated time purges too.
         self._purge_schedule = PurgeSchedule(monotonic=lambda: self._clock.now().timestamp())
 
     async def apply(self, plan: RevocationPlan) -> None:
-        async with write_transaction(self._engine) as connection:
+        async with store_call(self._outage, "store a revocation"), write_transaction(self._engine) as connection:
             for denial in plan.tokens:
                 await _upsert_denial(connection, denied_tokens, denied_tokens.c.jti, denial)
             for denial in plan.sessions:
@@ -51,7 +54,7 @@ class SqlRevocationStore:
             sa.exists().where(denied_sessions.c.session_id == token.session_id, denied_sessions.c.expires_at > now),
             _watermark_query(token.subject, now).scalar_subquery(),
         )
-        async with self._engine.connect() as connection:
+        async with store_call(self._outage, "check revocations"), self._engine.connect() as connection:
             token_denied, session_denied, watermark = (await connection.execute(query)).one()
         return RevocationStatus(
             token_denied=bool(token_denied),
@@ -60,13 +63,13 @@ class SqlRevocationStore:
         )
 
     async def watermark(self, user_id: str, now: datetime) -> datetime | None:
-        async with self._engine.connect() as connection:
+        async with store_call(self._outage, "read a watermark"), self._engine.connect() as connection:
             return (await connection.execute(_watermark_query(user_id, now))).scalar()
 
     async def purge_expired(self, now: datetime, limit: int = DEFAULT_PURGE_LIMIT) -> int:
         """Delete up to ``limit`` expired entries across the three tables; return how many went."""
         deleted = 0
-        async with write_transaction(self._engine) as connection:
+        async with store_call(self._outage, "purge expired revocations"), write_transaction(self._engine) as connection:
             for table in (denied_tokens, denied_sessions, user_watermarks):
                 if deleted >= limit:
                     break

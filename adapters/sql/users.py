@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.sql.availability import outage_log, store_call
 from adapters.sql.engine import write_transaction
 from adapters.sql.users_table import UsersTableSpec, users_table
 from domain.user import User
@@ -32,11 +33,16 @@ class UserAlreadyExists(Exception):
 
 
 class SqlUserRepository:
-    """``UserRepository`` over the application's users table."""
+    """``UserRepository`` over the application's users table.
+
+    Every method raises ``StoreUnavailable`` when the database cannot be
+    reached in time.
+    """
 
     def __init__(self, engine: AsyncEngine, spec: UsersTableSpec) -> None:
         self._engine = engine
         self._spec = spec
+        self._outage = outage_log(engine)
         self._table = users_table(spec, sa.MetaData())
 
     async def find_by_login(self, login: str) -> User | None:
@@ -54,7 +60,7 @@ class SqlUserRepository:
             .order_by(sa.case((email_matches, 0), else_=1))
             .limit(1)
         )
-        async with self._engine.connect() as connection:
+        async with store_call(self._outage, "find a user"), self._engine.connect() as connection:
             row = (await connection.execute(query)).first()
         return None if row is None else self._to_user(row)
 
@@ -71,7 +77,7 @@ class SqlUserRepository:
             if key is None:
                 return None
         query = sa.select(self._table).where(self._column("id") == key)
-        async with self._engine.connect() as connection:
+        async with store_call(self._outage, "read a user"), self._engine.connect() as connection:
             row = (await connection.execute(query)).first()
         return None if row is None else self._to_user(row)
 
@@ -83,7 +89,7 @@ class SqlUserRepository:
         statement = (
             sa.update(self._table).where(self._column("id") == key).values({self._spec.password_column: password_hash})
         )
-        async with write_transaction(self._engine) as connection:
+        async with store_call(self._outage, "update a password"), write_transaction(self._engine) as connection:
             await connection.execute(statement)
 
     def _column(self, role: str) -> sa.Column:
@@ -112,8 +118,8 @@ def parse_integer_id(user_id: str) -> int | None:
 
 
 async def count_users(engine: AsyncEngine, spec: UsersTableSpec) -> int:
-    """Return the number of rows in the users table."""
-    async with engine.connect() as connection:
+    """Return the number of rows in the users table; raises ``StoreUnavailable`` when the database does not respond."""
+    async with store_call(outage_log(engine), "count users"), engine.connect() as connection:
         return (await connection.execute(sa.select(sa.func.count()).select_from(sa.table(spec.table)))).scalar_one()
 
 
@@ -133,9 +139,9 @@ async def add_user(
     An integer id that the database does not assign itself becomes
     ``max(id) + 1``; a string id without a database default becomes a
     random UUID. Raises ``UserAlreadyExists`` when the email or username is
-    taken.
+    taken, and ``StoreUnavailable`` when the database does not respond.
     """
-    async with write_transaction(engine) as connection:
+    async with store_call(outage_log(engine), "add a user"), write_transaction(engine) as connection:
         return await connection.run_sync(
             _insert_user, spec, {"email": email, "username": username, "password_hash": password_hash, "now": now}
         )

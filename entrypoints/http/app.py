@@ -4,24 +4,23 @@ from __future__ import annotations
 
 from importlib.metadata import version
 
-from litestar import Litestar, get
+from litestar import Litestar
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
+from adapters.redis.client import ping as redis_ping
+from adapters.sql.engine import ping as sql_ping
 from entrypoints.container import Container
 from entrypoints.http.account_routes import AccountController
 from entrypoints.http.auth_routes import AuthController
 from entrypoints.http.cookies import CookieTransport
+from entrypoints.http.health import ReadinessChecks, live, ready
+from entrypoints.http.jwks import SighupReload, jwks_route
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.services import AuthServices
 
 
 KEYTURN_VERSION = version("keyturn")
-
-
-@get("/health/live", summary="The process is up", sync_to_thread=False)
-def live() -> dict[str, str]:
-    return {"status": "ok"}
 
 
 def build_services(container: Container) -> AuthServices:
@@ -41,17 +40,38 @@ def build_services(container: Container) -> AuthServices:
     )
 
 
+def build_readiness(container: Container) -> ReadinessChecks:
+    settings = container.settings()
+    engine = container.engine()
+    checks = {"database": lambda: sql_ping(engine)}
+    if "redis" in (settings.stores.refresh, settings.stores.revocation):
+        client = container.redis()
+        checks["redis"] = lambda: redis_ping(client)
+    return ReadinessChecks(checks)
+
+
 def create_app(container: Container) -> Litestar:
     """Resolve every service once, so no request pays for container lookups."""
     services = build_services(container)
+    readiness = build_readiness(container)
+    key_source = container.key_ring_source()
+    sighup = SighupReload(key_source)
 
-    async def dispose_engine() -> None:
+    async def close_stores() -> None:
         await container.engine().dispose()
+        if "redis" in (container.settings().stores.refresh, container.settings().stores.revocation):
+            await container.redis().aclose()
 
     return Litestar(
-        route_handlers=[AuthController, AccountController, live],
-        dependencies={"services": Provide(lambda: services, use_cache=True, sync_to_thread=False)},
+        route_handlers=[AuthController, AccountController, live, ready, jwks_route(key_source)],
+        dependencies={
+            "services": Provide(lambda: services, use_cache=True, sync_to_thread=False),
+            "readiness": Provide(lambda: readiness, use_cache=True, sync_to_thread=False),
+        },
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        on_shutdown=[dispose_engine],
+        on_startup=[sighup.install],
+        on_shutdown=[close_stores, sighup.remove],
+        # Logging is configured by the process (the CLI or the host app), not by the app factory.
+        logging_config=None,
         openapi_config=OpenAPIConfig(title="Keyturn", version=KEYTURN_VERSION, path="/schema"),
     )

@@ -12,7 +12,7 @@ from typing import Any
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
-from domain.errors import AuthError, PasswordRejected, RequestError, SessionNotFound, TokenError
+from domain.errors import AuthError, PasswordRejected, RequestError, SessionNotFound, StoreUnavailable, TokenError
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +63,13 @@ def handle_request_error(request: Request, error: RequestError) -> Response:
     return problem(status, error.code, str(error), request)
 
 
+def handle_store_unavailable(request: Request, error: StoreUnavailable) -> Response:
+    # The adapters log the outage once per burst, so nothing is logged here.
+    response = problem(503, error.code, "a backing store is unavailable; retry shortly", request)
+    response.headers["Retry-After"] = "1"
+    return response
+
+
 def handle_validation_error(request: Request, error: ValidationException) -> Response:
     # Only the field and the message go back: echoing the offending value
     # could reflect a password into a response or a log.
@@ -99,6 +106,7 @@ def handle_unexpected_error(request: Request, error: Exception) -> Response:
 EXCEPTION_HANDLERS = {
     AuthError: handle_auth_error,
     RequestError: handle_request_error,
+    StoreUnavailable: handle_store_unavailable,
     ValidationException: handle_validation_error,
     HTTPException: handle_http_error,
     Exception: handle_unexpected_error,

@@ -2,20 +2,46 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AsyncExitStack
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
+import sqlalchemy as sa
+from redis.exceptions import RedisError
 from dependency_injector import providers
-from litestar.testing import AsyncTestClient
+from litestar import Litestar
 
 from adapters.sql import migrate
 from domain.clock import FixedClock, SystemClock
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
+from tests.integration.postgres_support import (
+    create_database,
+    create_legacy_postgres_database,
+    drop_database,
+    postgres_url,
+    require_postgres,
+)
+from tests.integration.redis_support import REDIS_URL, redis_target, skip_or_fail  # noqa: F401  (fixture used by name)
+
+async def require_redis(client) -> None:
+    try:
+        await client.ping()
+    except (RedisError, OSError):
+        skip_or_fail("Redis not reachable on 127.0.0.1:6379")
+
+
+async def delete_keys(client, prefix: str) -> None:
+    keys = [key async for key in client.scan_iter(match=f"{prefix}*", count=500)]
+    if keys:
+        await client.unlink(*keys)
+
 
 SECRET = "e2e-test-secret-0123456789abcdef0123456789"
 
@@ -30,32 +56,130 @@ def make_settings(database: Path, **overrides: str) -> Settings:
     return Settings.from_environ(environ)
 
 
+BACKENDS = ("sqlite", pytest.param("postgres-redis", marks=[pytest.mark.postgres, pytest.mark.redis]))
+
+
 @dataclass
 class Service:
-    client: AsyncTestClient
+    client: httpx.AsyncClient
     clock: FixedClock
     container: Container
+    backend: str
+    app: Litestar
+
+    async def rows(self, query: str) -> list[dict]:
+        """Run a read-only SQL query on the service's database, for checks on the legacy tables."""
+        async with self.container.engine().connect() as connection:
+            result = await connection.execute(sa.text(query))
+            return [dict(row._mapping) for row in result]
 
 
-@pytest.fixture
-async def service(legacy_db: Path) -> AsyncIterator[Service]:
-    settings = make_settings(legacy_db)
-    await migrate.upgrade(settings.database_url, settings.users_table)
+BASE_URL = "https://testserver.local"
+
+
+def asgi_client(app: Litestar) -> httpx.AsyncClient:
+    """Return a client that awaits the app on the test's own event loop.
+
+    Litestar's ``AsyncTestClient`` runs the app on a blocking portal in
+    another thread, so pooled asyncpg and Redis connections would belong to
+    two loops, and requests sent with ``asyncio.gather`` would still run one
+    after another. ``httpx.ASGITransport`` has neither problem.
+    """
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL)
+
+
+@asynccontextmanager
+async def running_service(settings: Settings, backend: str, redis_prefix: str | None = None) -> AsyncIterator[Service]:
+    """Run the app; on exit close its stores and delete the Redis keys under ``redis_prefix``."""
     container = Container(settings=settings)
     clock = FixedClock(SystemClock().now())
     container.clock.override(providers.Object(clock))
     app = create_app(container)
-    async with AsyncTestClient(app, base_url="https://testserver.local") as client:
-        yield Service(client=client, clock=clock, container=container)
+    uses_redis = "redis" in (settings.stores.refresh, settings.stores.revocation)
+    if uses_redis:
+        await require_redis(container.redis())
+    try:
+        async with asgi_client(app) as client:
+            yield Service(client=client, clock=clock, container=container, backend=backend, app=app)
+    finally:
+        # ASGITransport sends no lifespan events, so the shutdown hook's work is done here.
+        await container.engine().dispose()
+        if uses_redis:
+            if redis_prefix:
+                await delete_keys(container.redis(), redis_prefix)
+            await container.redis().aclose()
+
+
+class LegacyPostgresTemplate:
+    """A migrated legacy PostgreSQL database, made on first use, that each test copies."""
+
+    def __init__(self) -> None:
+        self.name: str | None = None
+
+    async def copy(self) -> str:
+        if self.name is None:
+            url, _ = await create_legacy_postgres_database()
+            self.name = url.rsplit("/", 1)[1]
+        return await create_database(template=self.name)
+
+
+@pytest.fixture(scope="session")
+def legacy_postgres_template() -> Iterator[LegacyPostgresTemplate]:
+    template = LegacyPostgresTemplate()
+    yield template
+    if template.name is not None:
+        asyncio.run(drop_database(template.name))
+
+
+async def start_sqlite(legacy_db: Path, stack: AsyncExitStack) -> Service:
+    settings = make_settings(legacy_db)
+    await migrate.upgrade(settings.database_url, settings.users_table)
+    return await stack.enter_async_context(running_service(settings, "sqlite"))
+
+
+async def start_postgres_redis(legacy_db: Path, template: LegacyPostgresTemplate, stack: AsyncExitStack) -> Service:
+    require_postgres()
+    database = await template.copy()
+    stack.push_async_callback(drop_database, database)
+    prefix = f"keyturn-test-{uuid.uuid4().hex}:"
+    settings = make_settings(
+        legacy_db,
+        KEYTURN_DATABASE_URL=postgres_url(database),
+        KEYTURN_REDIS_URL=REDIS_URL,
+        KEYTURN_REDIS_PREFIX=prefix,
+        # Generous, so a slow first connection on a busy machine is not an outage.
+        KEYTURN_STORE_TIMEOUT_MS="5000",
+    )
+    service = await stack.enter_async_context(running_service(settings, "postgres-redis", redis_prefix=prefix))
+    return service
 
 
 @pytest.fixture
-async def open_client(service: Service) -> AsyncIterator[Callable[[], Awaitable[AsyncTestClient]]]:
+async def sqlite_service(legacy_db: Path) -> AsyncIterator[Service]:
+    """The app on a migrated copy of the legacy SQLite database, with SQL stores."""
+    async with AsyncExitStack() as stack:
+        yield await start_sqlite(legacy_db, stack)
+
+
+@pytest.fixture(params=BACKENDS)
+async def service(
+    request: pytest.FixtureRequest, legacy_db: Path, legacy_postgres_template: LegacyPostgresTemplate
+) -> AsyncIterator[Service]:
+    """The app on each backend: the embedded default, and PostgreSQL with Redis for the stores."""
+    async with AsyncExitStack() as stack:
+        if request.param == "sqlite":
+            yield await start_sqlite(legacy_db, stack)
+        else:
+            yield await start_postgres_redis(legacy_db, legacy_postgres_template, stack)
+
+
+@pytest.fixture
+async def open_client(service: Service) -> AsyncIterator[Callable[[], Awaitable[httpx.AsyncClient]]]:
     """Open further clients on the service's app, each with its own cookie jar, to act as other devices or users."""
     async with AsyncExitStack() as stack:
 
-        async def open_one() -> AsyncTestClient:
-            client = AsyncTestClient(service.client.app, base_url=str(service.client.base_url))
+        async def open_one() -> httpx.AsyncClient:
+            client = asgi_client(service.app)
             return await stack.enter_async_context(client)
 
         yield open_one

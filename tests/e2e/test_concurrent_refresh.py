@@ -1,7 +1,6 @@
-"""Many refreshes with one refresh token at the same moment, against the SQLite-backed app."""
+"""Many refreshes with one refresh token at the same moment, on each backend."""
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
@@ -14,17 +13,9 @@ CONCURRENT_REQUESTS = 20
 
 
 @pytest.fixture
-async def asgi_client(service) -> AsyncIterator[httpx.AsyncClient]:
-    """A client that runs the app on the test's own event loop.
-
-    Litestar's ``AsyncTestClient`` (2.25) runs each request on a blocking
-    portal and waits for it, so requests sent with ``asyncio.gather``
-    through it still run one after another. ``httpx.ASGITransport`` awaits the app
-    directly, so gathered requests interleave at every ``await`` in the app.
-    """
-    transport = httpx.ASGITransport(app=service.client.app)
-    async with httpx.AsyncClient(transport=transport, base_url=str(service.client.base_url)) as client:
-        yield client
+def asgi_client(service) -> httpx.AsyncClient:
+    """The service's client, which awaits the app on the test's loop, so gathered requests interleave."""
+    return service.client
 
 
 async def test_concurrent_refresh_one_rotation(service, asgi_client):

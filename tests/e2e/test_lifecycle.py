@@ -2,9 +2,7 @@
 
 import json
 import logging
-import sqlite3
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from werkzeug.security import check_password_hash
 
@@ -43,14 +41,9 @@ async def current_session_id(client) -> str:
     return next(item["id"] for item in listed.json() if item["current"])
 
 
-def read_rows(database: Path, query: str) -> list[tuple]:
-    with sqlite3.connect(database) as connection:
-        return connection.execute(query).fetchall()
-
-
-def password_hash_of(database: Path, username: str) -> str:
-    with sqlite3.connect(database) as connection:
-        return connection.execute("SELECT password_hash FROM users WHERE username = ?", (username,)).fetchone()[0]
+async def password_hash_of(service, username: str) -> str:
+    rows = await service.rows(f"SELECT password_hash FROM users WHERE username = '{username}'")
+    return rows[0]["password_hash"]
 
 
 def assert_cleared(response) -> None:
@@ -257,41 +250,38 @@ async def test_password_change_login(service, open_client):
     assert (await other.get("/auth/me")).status_code == 200
 
 
-async def test_password_change_hash_in_db(service, legacy_db):
+async def test_password_change_hash_in_db(service):
     new_password = "a new passphrase for alice"
     await log_in(service.client, "alice")
 
     response = await change_password(service.client, account("alice")["password"], new_password)
 
     assert response.status_code == 200, response.text
-    stored = password_hash_of(legacy_db, "alice")
+    stored = await password_hash_of(service, "alice")
     assert stored.startswith("scrypt:")
     assert check_password_hash(stored, new_password)
 
 
-async def test_password_change_one_column(service, legacy_db):
+async def test_password_change_one_column(service):
     users_query = "SELECT * FROM users ORDER BY id"
     posts_query = "SELECT * FROM posts ORDER BY id"
-    columns = [row[1] for row in read_rows(legacy_db, "PRAGMA table_info(users)")]
-    hash_index = columns.index("password_hash")
-    users_before = read_rows(legacy_db, users_query)
-    posts_before = read_rows(legacy_db, posts_query)
+    users_before = await service.rows(users_query)
+    posts_before = await service.rows(posts_query)
     await log_in(service.client, "alice")
 
     response = await change_password(service.client, account("alice")["password"], "a new passphrase for alice")
 
     assert response.status_code == 200, response.text
-    users_after = read_rows(legacy_db, users_query)
+    users_after = await service.rows(users_query)
     assert len(users_after) == len(users_before)
     alice_id = account("alice")["id"]
     for before, after in zip(users_before, users_after, strict=True):
-        if before[0] != alice_id:
+        if before["id"] != alice_id:
             assert after == before
             continue
-        assert after[hash_index] != before[hash_index]
-        unchanged = [value for index, value in enumerate(before) if index != hash_index]
-        assert [value for index, value in enumerate(after) if index != hash_index] == unchanged
-    assert read_rows(legacy_db, posts_query) == posts_before
+        assert after["password_hash"] != before["password_hash"]
+        assert {**after, "password_hash": None} == {**before, "password_hash": None}
+    assert await service.rows(posts_query) == posts_before
 
 
 async def test_password_change_ends_sessions(service, open_client):
@@ -330,39 +320,39 @@ async def test_password_change_new_cookies(service):
     assert (await refresh_with(client, new_refresh)).status_code == 200
 
 
-async def test_password_change_wrong_current(service, legacy_db):
+async def test_password_change_wrong_current(service):
     await log_in(service.client, "alice")
-    stored_before = password_hash_of(legacy_db, "alice")
+    stored_before = await password_hash_of(service, "alice")
 
     response = await change_password(service.client, "not the password", "a new passphrase for alice")
 
     assert_problem(response, 401, "invalid_credentials")
-    assert password_hash_of(legacy_db, "alice") == stored_before
+    assert await password_hash_of(service, "alice") == stored_before
     assert (await service.client.get("/auth/me")).status_code == 200
 
 
-async def test_password_change_length_limits(service, legacy_db):
+async def test_password_change_length_limits(service):
     await log_in(service.client, "alice")
     current = account("alice")["password"]
-    stored_before = password_hash_of(legacy_db, "alice")
+    stored_before = await password_hash_of(service, "alice")
 
     for rejected in ("x" * 7, "x" * 1025):
         assert_problem(await change_password(service.client, current, rejected), 422, "password_rejected")
-    assert password_hash_of(legacy_db, "alice") == stored_before
+    assert await password_hash_of(service, "alice") == stored_before
 
     longest = "y" * 1024
     accepted = await change_password(service.client, current, longest)
     assert accepted.status_code == 200, accepted.text
-    assert check_password_hash(password_hash_of(legacy_db, "alice"), longest)
+    assert check_password_hash(await password_hash_of(service, "alice"), longest)
 
 
-async def test_password_change_minimum_length(service, legacy_db):
+async def test_password_change_minimum_length(service):
     await log_in(service.client, "alice")
 
     response = await change_password(service.client, account("alice")["password"], "x" * 8)
 
     assert response.status_code == 200, response.text
-    assert check_password_hash(password_hash_of(legacy_db, "alice"), "x" * 8)
+    assert check_password_hash(await password_hash_of(service, "alice"), "x" * 8)
 
 
 # Refresh token reuse

@@ -3,6 +3,7 @@
 import sqlite3
 from pathlib import Path
 
+import pytest
 from dependency_injector import providers
 from litestar.testing import AsyncTestClient
 
@@ -13,6 +14,12 @@ from entrypoints.http.app import create_app
 from tests.conftest import account
 from tests.e2e.conftest import make_settings
 from tests.e2e.http_helpers import assert_problem, cookie_header, login
+
+
+@pytest.fixture
+def service(sqlite_service):
+    """These checks read and reopen the SQLite file, so they run on the embedded default only."""
+    return sqlite_service
 
 
 def snapshot(database: Path) -> dict[str, object]:

@@ -21,6 +21,9 @@ from adapters.sql.users_table import UsersTableSpec
 DEFAULT_DATABASE_URL = "sqlite:///var/keyturn.sqlite3"
 URL_ATTRIBUTE = "database_url"
 SPEC_ATTRIBUTE = "users_table_spec"
+# Requests get a fraction of a second; a migration may wait for locks held
+# by the application, so it gets far longer before giving up.
+MIGRATION_TIMEOUT_SECONDS = 60.0
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
@@ -72,7 +75,7 @@ def run_sync_migrations(connection: Connection) -> None:
 
 
 async def run_async_migrations() -> None:
-    engine = create_engine(database_url())
+    engine = create_engine(database_url(), timeout_seconds=MIGRATION_TIMEOUT_SECONDS)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(run_sync_migrations)

@@ -17,39 +17,70 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.memory import InMemoryRefreshTokenStore, InMemoryRevocationStore, InMemoryUserRepository
+from adapters.memory.login_attempts import InMemoryLoginAttemptCounter
+from adapters.redis.login_attempts import RedisLoginAttemptCounter
+from adapters.redis.refresh_tokens import RedisRefreshTokenStore
+from adapters.redis.revocations import RedisRevocationStore
 from adapters.sql.refresh_tokens import SqlRefreshTokenStore
 from adapters.sql.revocations import SqlRevocationStore
 from adapters.sql.users import SqlUserRepository
 from adapters.sql.users_table import UsersTableSpec, default_users_table
-from application.ports import RefreshTokenStore, RevocationStore, UserRepository
+from application.ports import LoginAttemptCounter, RefreshTokenStore, RevocationStore, UserRepository
 from domain.user import User
+from tests.integration.postgres_support import postgres_engine, postgres_migrated_database  # noqa: F401 (fixtures)
+from tests.integration.redis_support import RedisTarget, redis_target  # noqa: F401 (fixture)
 
 Builder = Callable[[pytest.FixtureRequest], object]
+# Server-backed adapters carry the marker of their server, so that
+# ``-m "not postgres"`` leaves them out.
+SERVER_MARKS = {"postgres": pytest.mark.postgres, "redis": pytest.mark.redis}
+
+
+def _params(builders: dict[str, Builder]) -> list:
+    return [pytest.param(name, marks=SERVER_MARKS.get(name, ())) for name in builders]
 
 
 def _sqlite_engine(request: pytest.FixtureRequest) -> AsyncEngine:
     return request.getfixturevalue("sqlite_engine")
 
 
+def _redis(request: pytest.FixtureRequest) -> RedisTarget:
+    return request.getfixturevalue("redis_target")
+
+
 REFRESH_STORES: dict[str, Builder] = {
     "memory": lambda request: InMemoryRefreshTokenStore(),
     "sqlite": lambda request: SqlRefreshTokenStore(_sqlite_engine(request)),
+    "postgres": lambda request: SqlRefreshTokenStore(request.getfixturevalue("postgres_engine")),
+    "redis": lambda request: RedisRefreshTokenStore(_redis(request).client, _redis(request).prefix),
 }
 
 REVOCATION_STORES: dict[str, Builder] = {
     "memory": lambda request: InMemoryRevocationStore(),
     "sqlite": lambda request: SqlRevocationStore(_sqlite_engine(request)),
+    "postgres": lambda request: SqlRevocationStore(request.getfixturevalue("postgres_engine")),
+    "redis": lambda request: RedisRevocationStore(_redis(request).client, _redis(request).prefix),
+}
+
+LOGIN_ATTEMPT_COUNTERS: dict[str, Builder] = {
+    "memory": lambda request: InMemoryLoginAttemptCounter(),
+    "redis": lambda request: RedisLoginAttemptCounter(_redis(request).client, _redis(request).prefix),
 }
 
 
-@pytest.fixture(params=list(REFRESH_STORES))
+@pytest.fixture(params=_params(REFRESH_STORES))
 def refresh_store(request: pytest.FixtureRequest) -> RefreshTokenStore:
     return REFRESH_STORES[request.param](request)
 
 
-@pytest.fixture(params=list(REVOCATION_STORES))
+@pytest.fixture(params=_params(REVOCATION_STORES))
 def revocations(request: pytest.FixtureRequest) -> RevocationStore:
     return REVOCATION_STORES[request.param](request)
+
+
+@pytest.fixture(params=_params(LOGIN_ATTEMPT_COUNTERS))
+def login_attempts(request: pytest.FixtureRequest) -> LoginAttemptCounter:
+    return LOGIN_ATTEMPT_COUNTERS[request.param](request)
 
 
 @dataclass(frozen=True)
@@ -78,6 +109,16 @@ SEEDED_USERS = (
 @pytest.fixture
 async def sqlite_users(sqlite_engine: AsyncEngine) -> SqlUserRepository:
     """A SQL repository over the default users table of a fresh database, holding ``SEEDED_USERS``."""
+    return await _seeded_repository(sqlite_engine)
+
+
+@pytest.fixture
+async def postgres_users(postgres_engine: AsyncEngine) -> SqlUserRepository:
+    """Like ``sqlite_users``, on the session's PostgreSQL database, whose users table is emptied per test."""
+    return await _seeded_repository(postgres_engine)
+
+
+async def _seeded_repository(engine: AsyncEngine) -> SqlUserRepository:
     spec = UsersTableSpec()
     table = default_users_table(spec, sa.MetaData())
     created_at = datetime(2020, 1, 1, tzinfo=timezone.utc)
@@ -92,17 +133,18 @@ async def sqlite_users(sqlite_engine: AsyncEngine) -> SqlUserRepository:
         }
         for user in SEEDED_USERS
     ]
-    async with sqlite_engine.begin() as connection:
+    async with engine.begin() as connection:
         await connection.execute(sa.insert(table), rows)
-    return SqlUserRepository(sqlite_engine, spec)
+    return SqlUserRepository(engine, spec)
 
 
 USER_REPOSITORIES: dict[str, Builder] = {
     "memory": lambda request: InMemoryUserRepository([user.as_user() for user in SEEDED_USERS]),
     "sqlite": lambda request: request.getfixturevalue("sqlite_users"),
+    "postgres": lambda request: request.getfixturevalue("postgres_users"),
 }
 
 
-@pytest.fixture(params=list(USER_REPOSITORIES))
+@pytest.fixture(params=_params(USER_REPOSITORIES))
 def users(request: pytest.FixtureRequest) -> UserRepository:
     return USER_REPOSITORIES[request.param](request)
