@@ -10,8 +10,10 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from domain.audit import AuditEvent
+from domain.legacy import LegacySession
 from domain.revocation import RevocationPlan, RevocationStatus
 from domain.session import RefreshRecord, RotationResult, Session
+from domain.throttling import FailureWindow
 from domain.tokens import AccessToken
 from domain.user import User
 
@@ -27,8 +29,13 @@ class UserRepository(Protocol):
         """Find a user by id; an id that cannot exist returns None."""
         ...
 
-    async def update_password_hash(self, user_id: str, password_hash: str) -> None:
-        """Write a new hash to the existing password column, the only column Keyturn ever changes."""
+    async def update_password_hash(self, user_id: str, password_hash: str, *, replaces: str | None = None) -> None:
+        """Write a new hash to the existing password column, the only column Keyturn ever changes.
+
+        With ``replaces``, the row is written only while its column still
+        holds exactly that hash, so an upgrade of the hash at login cannot
+        undo a password change that happened in between.
+        """
         ...
 
 
@@ -45,6 +52,10 @@ class PasswordVerifier(Protocol):
 class PasswordHasher(Protocol):
     async def hash(self, password: str) -> str:
         """Hash a new password in the configured scheme."""
+        ...
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        """Return True when ``password_hash`` is not in the configured scheme or uses weaker parameters."""
         ...
 
 
@@ -111,10 +122,37 @@ class LoginAttemptCounter(Protocol):
 
     async def failures(self, key: str, now: datetime) -> int: ...
 
+    async def window(self, key: str, now: datetime) -> FailureWindow | None:
+        """Return the failures for ``key`` with the end of their window, or None when no window is open at ``now``."""
+        ...
+
     async def reset(self, key: str) -> None: ...
 
 
 class AuditSink(Protocol):
     async def record(self, event: AuditEvent) -> None:
         """Record one event; a sink must never raise into the request."""
+        ...
+
+
+class LegacySessionReader(Protocol):
+    """Verifies a legacy session cookie's signature and reads the session in it."""
+
+    def read(self, cookie: str) -> LegacySession:
+        """Return the verified session, or raise ``LegacySessionInvalid`` for any cookie the legacy app did not sign.
+
+        The reader checks the signature only. The use case checks the cookie's age.
+        """
+        ...
+
+
+class OneTimeClaims(Protocol):
+    """Keys that can each be claimed once until they expire, such as exchanged legacy cookies."""
+
+    async def claim(self, key: str, expires_at: datetime, now: datetime) -> bool:
+        """Atomically record ``key`` unless a live claim on it exists; return whether this call claimed it.
+
+        Of several concurrent calls with the same key exactly one gets True.
+        A claim whose ``expires_at`` has passed counts as absent.
+        """
         ...

@@ -10,6 +10,7 @@ from datetime import datetime
 class AuditEventType(enum.Enum):
     LOGIN_SUCCEEDED = "login_succeeded"
     LOGIN_FAILED = "login_failed"
+    LOGIN_THROTTLED = "login_throttled"
     TOKENS_ISSUED = "tokens_issued"
     TOKENS_REFRESHED = "tokens_refreshed"
     REFRESH_TOKEN_REUSED = "refresh_token_reused"
@@ -17,6 +18,7 @@ class AuditEventType(enum.Enum):
     LOGGED_OUT_EVERYWHERE = "logged_out_everywhere"
     SESSION_REVOKED = "session_revoked"
     PASSWORD_CHANGED = "password_changed"
+    LEGACY_SESSION_EXCHANGED = "legacy_session_exchanged"
 
 
 class Outcome(enum.Enum):

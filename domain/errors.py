@@ -89,3 +89,45 @@ class StoreUnavailable(KeyturnError):
     """
 
     code = "store_unavailable"
+
+
+class LegacySessionError(AuthError):
+    """A legacy Flask session cookie could not be exchanged for a Keyturn session."""
+
+    code = "legacy_session_invalid"
+
+
+class LegacySessionMissing(LegacySessionError):
+    """The request carried no legacy session cookie."""
+
+    code = "legacy_session_missing"
+
+
+class LegacySessionInvalid(LegacySessionError):
+    """The cookie is malformed, tampered with or signed by an unknown secret."""
+
+    code = "legacy_session_invalid"
+
+
+class LegacySessionExpired(LegacySessionError):
+    """The cookie was signed longer ago than the legacy session lifetime allows."""
+
+    code = "legacy_session_expired"
+
+
+class LegacySessionAnonymous(LegacySessionError):
+    """The cookie is genuine but names no logged-in user."""
+
+    code = "legacy_session_anonymous"
+
+
+class LegacySessionAccountUnavailable(LegacySessionError):
+    """The cookie names a user who is unknown or inactive; the two are not told apart."""
+
+    code = "legacy_session_account_unavailable"
+
+
+class LegacySessionReused(LegacySessionError):
+    """The cookie was already exchanged once."""
+
+    code = "legacy_session_reused"

@@ -7,10 +7,14 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True, slots=True)
 class User:
-    """A row of the users table; ``id`` is the JWT ``sub``, a string whatever its SQL type."""
+    """A row of the users table; ``id`` is the JWT ``sub``, a string whatever its SQL type.
+
+    ``email`` and ``username`` are None when the row has no value or the
+    table has no such column.
+    """
 
     id: str
-    email: str
+    email: str | None
     username: str | None
     password_hash: str | None = field(repr=False)
     is_active: bool

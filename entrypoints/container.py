@@ -5,27 +5,38 @@ from __future__ import annotations
 from dependency_injector import containers, providers
 
 from adapters.audit_log import LoggingAuditSink
+from adapters.csrf_tokens import CsrfTokens
 from adapters.jwt_codec import JwtCodec
 from adapters.key_directory import build_key_ring_source
+from adapters.legacy_session import FlaskSessionReader
 from adapters.passwords import MultiFormatPasswordVerifier, SchemePasswordHasher
-from adapters.memory import InMemoryRefreshTokenStore, InMemoryRevocationStore
+from adapters.memory import InMemoryOneTimeClaims, InMemoryRefreshTokenStore, InMemoryRevocationStore
+from adapters.memory.login_attempts import InMemoryLoginAttemptCounter
 from adapters.redis.client import create_redis_client
+from adapters.redis.login_attempts import RedisLoginAttemptCounter
+from adapters.sql.login_attempts import SqlLoginAttemptCounter
 from adapters.redis.errors import redis_outage_log
+from adapters.redis.one_time_claims import RedisOneTimeClaims
 from adapters.redis.refresh_tokens import RedisRefreshTokenStore
 from adapters.redis.revocations import RedisRevocationStore
 from adapters.sql.engine import create_engine
+from adapters.sql.one_time_claims import SqlOneTimeClaims
 from adapters.sql.refresh_tokens import SqlRefreshTokenStore
 from adapters.sql.revocations import SqlRevocationStore
 from adapters.sql.users import SqlUserRepository
 from application.audit import AuditTrail
 from application.issuing import TokenIssuer
+from application.legacy_exchange import ExchangeLegacySession
 from application.login import Login
 from application.logout import Logout
 from application.password import ChangePassword
 from application.refresh import Refresh
+from application.throttling import LoginThrottle
+from application.session_lookup import IdentifySession
 from application.sessions import ListSessions, LogoutEverywhere, RevokeAllSessions, RevokeSession
 from application.verify import GetCurrentUser, VerifyAccessToken
 from domain.clock import SystemClock
+from domain.legacy import LegacySessionAge
 from entrypoints.settings import Settings
 
 
@@ -61,6 +72,13 @@ class Container(containers.DeclarativeContainer):
         ),
         memory=providers.Singleton(InMemoryRevocationStore),
     )
+    # Exchanged legacy cookies live next to the refresh tokens, in the same kind of store.
+    legacy_claims = providers.Selector(
+        providers.Callable(lambda settings: settings.stores.refresh, settings),
+        sql=providers.Singleton(SqlOneTimeClaims, engine, clock),
+        redis=providers.Singleton(RedisOneTimeClaims, redis, settings.provided.stores.redis_prefix, redis_outage),
+        memory=providers.Singleton(InMemoryOneTimeClaims),
+    )
     passwords = providers.Singleton(MultiFormatPasswordVerifier)
     password_hasher = providers.Singleton(SchemePasswordHasher, settings.provided.password_scheme)
     audit_sink = providers.Singleton(LoggingAuditSink)
@@ -73,11 +91,31 @@ class Container(containers.DeclarativeContainer):
         settings.provided.key_reload_interval,
     )
     codec = providers.Singleton(JwtCodec, key_ring_source, policy)
+    csrf_tokens = providers.Singleton(CsrfTokens, settings.provided.session_secret, settings.provided.previous_secrets)
+    legacy_reader = providers.Singleton(
+        FlaskSessionReader, settings.provided.session_secret, settings.provided.previous_secrets
+    )
+    legacy_age = providers.Singleton(
+        LegacySessionAge, settings.provided.legacy.max_age, policy.provided.leeway
+    )
 
     audit = providers.Singleton(AuditTrail, audit_sink, clock)
     issuer = providers.Singleton(TokenIssuer, policy, codec, refresh_store, revocations)
 
-    login = providers.Singleton(Login, users, passwords, issuer, audit, clock)
+    login_attempts = providers.Selector(
+        providers.Callable(lambda settings: settings.stores.login_attempts, settings),
+        sql=providers.Singleton(SqlLoginAttemptCounter, engine, clock),
+        redis=providers.Singleton(
+            RedisLoginAttemptCounter, redis, settings.provided.stores.redis_prefix, redis_outage
+        ),
+        memory=providers.Singleton(InMemoryLoginAttemptCounter),
+    )
+    login_throttle = providers.Singleton(LoginThrottle, login_attempts, settings.provided.login_throttle)
+    # Rehashing at login is opt-in: the legacy app may still verify the password column.
+    login_rehash_with = providers.Callable(
+        lambda settings, hasher: hasher if settings.rehash_on_login else None, settings, password_hasher
+    )
+    login = providers.Singleton(Login, users, passwords, issuer, audit, clock, login_throttle, login_rehash_with)
     refresh = providers.Singleton(Refresh, refresh_store, revocations, users, issuer, audit, policy, clock)
     logout = providers.Singleton(Logout, codec, refresh_store, revocations, audit, policy, clock)
     verify_access_token = providers.Singleton(VerifyAccessToken, codec, revocations, policy, clock)
@@ -97,3 +135,14 @@ class Container(containers.DeclarativeContainer):
         audit,
         clock,
     )
+    identify_session = providers.Singleton(IdentifySession, codec, refresh_store)
+    exchange_legacy_session = providers.Singleton(
+        ExchangeLegacySession, legacy_reader, legacy_claims, users, issuer, audit, legacy_age, clock
+    )
+
+
+async def close_stores(container: Container) -> None:
+    """Close the database pool and, when a store uses it, the Redis client."""
+    await container.engine().dispose()
+    if container.settings().stores.uses_redis:
+        await container.redis().aclose()

@@ -17,16 +17,21 @@ from pathlib import Path
 
 from adapters.passwords import PASSWORD_SCHEMES
 from adapters.sql.users_table import UsersTableSpec
+from domain.client_address import Network, parse_trusted_proxies
 from domain.clock import Leeway
 from domain.errors import ConfigurationError
+from domain.legacy import DEFAULT_LEGACY_MAX_AGE
 from domain.password_policy import PasswordPolicy
 from domain.policy import TokenPolicy
+from domain.throttling import DEFAULT_MAX_FAILURES, DEFAULT_MAX_FAILURES_PER_ADDRESS, DEFAULT_WINDOW, ThrottlePolicy
 from domain.tokens import TokenLifetimes
 
 MIN_SECRET_BYTES = 32
 STORE_KINDS = ("sql", "redis", "memory")
 DEFAULT_DATABASE_URL = "sqlite:///var/keyturn.sqlite3"
 DEV_SECRET_FILE = Path("var/dev-session-secret")
+HOST_PREFIX = "__Host-"
+SECURE_PREFIX = "__Secure-"
 
 
 class Environment(enum.Enum):
@@ -37,15 +42,61 @@ class Environment(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class CookieSettings:
-    """Attributes of the token cookies (RFC 6265bis)."""
+    """Attributes of the token and CSRF cookies (RFC 6265bis).
+
+    With ``host_prefix`` the access and CSRF cookies are named ``__Host-...``,
+    which browsers accept only with Secure, ``Path=/`` and no Domain
+    (RFC 6265bis section 4.1.3.2), so no sibling subdomain can plant or
+    overwrite them. The refresh cookie lives on ``/auth`` to reach only the
+    auth routes, which ``__Host-`` forbids, so it gets ``__Secure-`` instead:
+    it still cannot be set over plain HTTP, and the refresh route checks the
+    CSRF token against its session anyway.
+    """
 
     secure: bool = True
     samesite: str = "lax"
     domain: str | None = None
     access_path: str = "/"
     refresh_path: str = "/auth"
-    access_name: str = "access_token"
-    refresh_name: str = "refresh_token"
+    host_prefix: bool = False
+
+    @property
+    def access_name(self) -> str:
+        return f"{HOST_PREFIX}access_token" if self.host_prefix else "access_token"
+
+    @property
+    def refresh_name(self) -> str:
+        return f"{SECURE_PREFIX}refresh_token" if self.host_prefix else "refresh_token"
+
+    @property
+    def csrf_name(self) -> str:
+        return f"{HOST_PREFIX}csrf_token" if self.host_prefix else "csrf_token"
+
+    @property
+    def csrf_path(self) -> str:
+        # Readable by scripts on every page, which must copy it into a header.
+        return "/"
+
+    def validate(self) -> None:
+        if self.samesite == "none" and not self.secure:
+            raise ConfigurationError("KEYTURN_COOKIE_SAMESITE=none requires KEYTURN_COOKIE_SECURE=true")
+        if not self.host_prefix:
+            return
+        if not self.secure:
+            raise ConfigurationError("KEYTURN_COOKIE_HOST_PREFIX=true requires KEYTURN_COOKIE_SECURE=true")
+        if self.access_path != "/":
+            raise ConfigurationError("KEYTURN_COOKIE_HOST_PREFIX=true requires KEYTURN_COOKIE_PATH=/")
+        if self.domain is not None:
+            raise ConfigurationError("KEYTURN_COOKIE_HOST_PREFIX=true requires KEYTURN_COOKIE_DOMAIN to be unset")
+
+
+@dataclass(frozen=True, slots=True)
+class LegacySessionSettings:
+    """How to find and accept the legacy Flask session cookie at ``POST /auth/session-exchange``."""
+
+    cookie_name: str = "session"
+    domain: str | None = None
+    max_age: timedelta = DEFAULT_LEGACY_MAX_AGE
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +110,12 @@ class StoreSettings:
     redis_prefix: str = "keyturn:"
     revocation: str = "sql"
     refresh: str = "sql"
+    login_attempts: str = "sql"
     timeout_seconds: float = 0.25
+
+    @property
+    def uses_redis(self) -> bool:
+        return "redis" in (self.revocation, self.refresh, self.login_attempts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,12 +126,16 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     token_policy: TokenPolicy = field(default_factory=TokenPolicy)
     cookies: CookieSettings = field(default_factory=CookieSettings)
+    legacy: LegacySessionSettings = field(default_factory=LegacySessionSettings)
     users_table: UsersTableSpec = field(default_factory=UsersTableSpec)
     password_policy: PasswordPolicy = field(default_factory=PasswordPolicy)
     password_scheme: str = "scrypt"
     stores: StoreSettings = field(default_factory=lambda: StoreSettings())
     key_dir: Path | None = None
     key_reload_interval: timedelta = timedelta(seconds=10)
+    login_throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
+    rehash_on_login: bool = False
+    trusted_proxies: tuple[Network, ...] = ()
 
     @property
     def is_development(self) -> bool:
@@ -93,12 +153,16 @@ class Settings:
             database_url=env.get("KEYTURN_DATABASE_URL", DEFAULT_DATABASE_URL),
             token_policy=_token_policy(env),
             cookies=_cookie_settings(env, environment),
+            legacy=_legacy_settings(env),
             users_table=UsersTableSpec.from_environ(env),
             password_policy=PasswordPolicy(min_length=_integer(env, "KEYTURN_PASSWORD_MIN_LENGTH", 8)),
             password_scheme=env.get("KEYTURN_PASSWORD_SCHEME", "scrypt").strip().lower(),
             stores=_store_settings(env),
             key_dir=_key_dir(env),
             key_reload_interval=_seconds(env, "KEYTURN_KEY_RELOAD_SECONDS", 10, minimum=1),
+            login_throttle=_login_throttle(env),
+            rehash_on_login=_boolean(env, "KEYTURN_REHASH_ON_LOGIN", False),
+            trusted_proxies=parse_trusted_proxies(env.get("KEYTURN_TRUSTED_PROXIES", "")),
         )
         settings.validate()
         return settings
@@ -109,15 +173,14 @@ class Settings:
             raise ConfigurationError(
                 f"KEYTURN_PASSWORD_SCHEME must be one of {', '.join(PASSWORD_SCHEMES)}, got {self.password_scheme!r}"
             )
-        if cookies.samesite == "none" and not cookies.secure:
-            raise ConfigurationError("KEYTURN_COOKIE_SAMESITE=none requires KEYTURN_COOKIE_SECURE=true")
+        cookies.validate()
         self._validate_stores()
         if self.environment is not Environment.PRODUCTION:
             return
-        if "memory" in (self.stores.revocation, self.stores.refresh):
+        if "memory" in (self.stores.revocation, self.stores.refresh, self.stores.login_attempts):
             raise ConfigurationError(
-                "KEYTURN_REVOCATION_STORE and KEYTURN_REFRESH_STORE must not be memory in production, "
-                "because revocations would vanish on restart and differ between processes"
+                "KEYTURN_REVOCATION_STORE, KEYTURN_REFRESH_STORE and KEYTURN_LOGIN_ATTEMPT_STORE must not be memory "
+                "in production, because their state would vanish on restart and differ between processes"
             )
         if len(self.session_secret.encode("utf-8")) < MIN_SECRET_BYTES:
             raise ConfigurationError(
@@ -126,9 +189,13 @@ class Settings:
         if not cookies.secure:
             raise ConfigurationError("KEYTURN_COOKIE_SECURE=false is allowed only with APP_ENV=development")
 
-
     def _validate_stores(self) -> None:
-        for name, kind in (("KEYTURN_REVOCATION_STORE", self.stores.revocation), ("KEYTURN_REFRESH_STORE", self.stores.refresh)):
+        kinds = (
+            ("KEYTURN_REVOCATION_STORE", self.stores.revocation),
+            ("KEYTURN_REFRESH_STORE", self.stores.refresh),
+            ("KEYTURN_LOGIN_ATTEMPT_STORE", self.stores.login_attempts),
+        )
+        for name, kind in kinds:
             if kind not in STORE_KINDS:
                 raise ConfigurationError(f"{name} must be one of {', '.join(STORE_KINDS)}, got {kind!r}")
             if kind == "redis" and not self.stores.redis_url:
@@ -193,12 +260,36 @@ def _cookie_settings(env: Mapping[str, str], environment: Environment) -> Cookie
         domain=env.get("KEYTURN_COOKIE_DOMAIN") or None,
         access_path=_path(env, "KEYTURN_COOKIE_PATH", "/"),
         refresh_path=_path(env, "KEYTURN_REFRESH_COOKIE_PATH", "/auth"),
+        host_prefix=_boolean(env, "KEYTURN_COOKIE_HOST_PREFIX", False),
+    )
+
+
+def _legacy_settings(env: Mapping[str, str]) -> LegacySessionSettings:
+    name = env.get("KEYTURN_LEGACY_COOKIE_NAME", "").strip() or "session"
+    if any(char in name for char in "=;, \t\r\n\"()<>@:/[]?{}\\"):
+        raise ConfigurationError(f"KEYTURN_LEGACY_COOKIE_NAME must be a cookie name token, got {name!r}")
+    return LegacySessionSettings(
+        cookie_name=name,
+        domain=env.get("KEYTURN_LEGACY_COOKIE_DOMAIN", "").strip() or None,
+        max_age=_seconds(
+            env, "KEYTURN_LEGACY_SESSION_MAX_AGE", int(DEFAULT_LEGACY_MAX_AGE.total_seconds()), minimum=1
+        ),
     )
 
 
 def _key_dir(env: Mapping[str, str]) -> Path | None:
     raw = env.get("KEYTURN_KEY_DIR", "").strip()
     return Path(raw) if raw else None
+
+
+def _login_throttle(env: Mapping[str, str]) -> ThrottlePolicy:
+    return ThrottlePolicy(
+        max_failures=_integer(env, "KEYTURN_LOGIN_MAX_FAILURES", DEFAULT_MAX_FAILURES),
+        max_failures_per_address=_integer(
+            env, "KEYTURN_LOGIN_MAX_FAILURES_PER_ADDRESS", DEFAULT_MAX_FAILURES_PER_ADDRESS
+        ),
+        window=_seconds(env, "KEYTURN_LOGIN_WINDOW", int(DEFAULT_WINDOW.total_seconds()), minimum=1),
+    )
 
 
 def _store_settings(env: Mapping[str, str]) -> StoreSettings:
@@ -212,6 +303,7 @@ def _store_settings(env: Mapping[str, str]) -> StoreSettings:
         redis_prefix=env.get("KEYTURN_REDIS_PREFIX", "keyturn:"),
         revocation=env.get("KEYTURN_REVOCATION_STORE", default_kind).strip().lower(),
         refresh=env.get("KEYTURN_REFRESH_STORE", default_kind).strip().lower(),
+        login_attempts=env.get("KEYTURN_LOGIN_ATTEMPT_STORE", default_kind).strip().lower(),
         timeout_seconds=timeout_ms / 1000,
     )
 

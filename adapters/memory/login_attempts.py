@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from domain.throttling import FailureWindow
+
 # Expired windows are swept once the dict has doubled since the last sweep,
 # which keeps the cost per call constant on average.
 _MIN_SWEEP_SIZE = 64
@@ -32,6 +34,10 @@ class InMemoryLoginAttemptCounter:
 
     async def failures(self, key: str, now: datetime) -> int:
         return self._current_count(key, now)
+
+    async def window(self, key: str, now: datetime) -> FailureWindow | None:
+        count = self._current_count(key, now)
+        return FailureWindow(count, self.windows[key][1]) if count else None
 
     async def reset(self, key: str) -> None:
         self.windows.pop(key, None)

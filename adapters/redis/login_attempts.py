@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 from adapters.outage import OutageLog
 from adapters.redis.errors import redis_outage_log, translate_unavailable
 from adapters.redis.times import from_micros, to_micros, ttl_millis
+from domain.throttling import FailureWindow
 
 # KEYS[1]: the counter hash. ARGV: now and the end of a new window, both in
 # microseconds, and the window length in milliseconds. A failure after the
@@ -49,11 +50,18 @@ class RedisLoginAttemptCounter:
             return int(await self._record_failure(keys=[self._key(key)], args=args))
 
     async def failures(self, key: str, now: datetime) -> int:
+        current = await self.window(key, now)
+        return 0 if current is None else current.count
+
+    async def window(self, key: str, now: datetime) -> FailureWindow | None:
         async with translate_unavailable(self._outage):
             count, window_ends = await self._client.hmget(self._key(key), ["count", "window_ends"])
-        if count is None or window_ends is None or from_micros(window_ends) <= now:
-            return 0
-        return int(count)
+        if count is None or window_ends is None:
+            return None
+        ends_at = from_micros(window_ends)
+        if ends_at <= now:
+            return None
+        return FailureWindow(int(count), ends_at)
 
     async def reset(self, key: str) -> None:
         async with translate_unavailable(self._outage):

@@ -102,6 +102,23 @@ user_watermarks = sa.Table(
     sa.Column("expires_at", UtcDateTime(), nullable=False, index=True),
 )
 
+legacy_claims = sa.Table(
+    "keyturn_legacy_claims",
+    metadata,
+    sa.Column("claim_key", sa.CHAR(64), primary_key=True),
+    sa.Column("expires_at", UtcDateTime(), nullable=False, index=True),
+)
+
+# Failed logins per counter key (see ``domain.throttling``); ``expires_at``
+# is the end of the fixed window that started with the key's first failure.
+login_attempts = sa.Table(
+    "keyturn_login_attempts",
+    metadata,
+    sa.Column("attempt_key", sa.String(255), primary_key=True),
+    sa.Column("failures", sa.Integer(), nullable=False),
+    sa.Column("expires_at", UtcDateTime(), nullable=False, index=True),
+)
+
 
 def is_keyturn_table(name: str | None) -> bool:
     return name is not None and name.startswith(TABLE_PREFIX)

@@ -46,23 +46,44 @@ class SqlUserRepository:
         self._table = users_table(spec, sa.MetaData())
 
     async def find_by_login(self, login: str) -> User | None:
-        """Find the user whose email equals ``login`` ignoring case, else whose username equals it exactly.
+        """Find the user whose email matches ``login``, else whose username matches it.
 
-        SQL ``lower()`` folds only ASCII letters on SQLite, and on PostgreSQL
-        folds by the database's locale.
+        Each column compares ignoring case or exactly, as the spec sets.
+        Several rows matching the same column resolve to the lowest id, so
+        the result does not depend on the database's row order. SQL
+        ``lower()`` folds only ASCII letters on SQLite, and on PostgreSQL
+        folds by the database's locale. An empty login matches nobody, since
+        tables such as Django's ``auth_user`` store a missing email as ''.
         """
-        table = self._table
-        email_matches = sa.func.lower(self._column("email")) == sa.func.lower(sa.literal(login, sa.String()))
-        username_matches = self._column("username") == login
+        if not login:
+            return None
+        matches = self._login_conditions(login)
+        preference = sa.case(*((condition, rank) for rank, condition in enumerate(matches)), else_=len(matches))
         query = (
-            sa.select(table)
-            .where(sa.or_(email_matches, username_matches))
-            .order_by(sa.case((email_matches, 0), else_=1))
+            sa.select(self._table)
+            .where(sa.or_(*matches))
+            .order_by(preference, self._column("id"))
             .limit(1)
         )
         async with store_call(self._outage, "find a user"), self._engine.connect() as connection:
             row = (await connection.execute(query)).first()
         return None if row is None else self._to_user(row)
+
+    def _login_conditions(self, login: str) -> list[sa.ColumnElement[bool]]:
+        spec = self._spec
+        conditions = []
+        for role, case_insensitive in (
+            ("email", spec.email_case_insensitive),
+            ("username", spec.username_case_insensitive),
+        ):
+            if getattr(spec, f"{role}_column") is None:
+                continue
+            column = self._column(role)
+            if case_insensitive:
+                conditions.append(sa.func.lower(column) == sa.func.lower(sa.literal(login, sa.String())))
+            else:
+                conditions.append(column == login)
+        return conditions
 
     async def get(self, user_id: str) -> User | None:
         """Find a user by the string form of its id.
@@ -81,14 +102,19 @@ class SqlUserRepository:
             row = (await connection.execute(query)).first()
         return None if row is None else self._to_user(row)
 
-    async def update_password_hash(self, user_id: str, password_hash: str) -> None:
-        """Write ``password_hash`` to the password column of one row and touch no other column."""
+    async def update_password_hash(self, user_id: str, password_hash: str, *, replaces: str | None = None) -> None:
+        """Write ``password_hash`` to the password column of one row and touch no other column.
+
+        With ``replaces``, the row is updated only while the column still
+        contains that hash, and the check and the write are one ``UPDATE``.
+        """
         key = parse_integer_id(user_id) if self._spec.integer_ids else user_id
         if key is None:
             return
-        statement = (
-            sa.update(self._table).where(self._column("id") == key).values({self._spec.password_column: password_hash})
-        )
+        password = self._column("password")
+        statement = sa.update(self._table).where(self._column("id") == key).values({password.name: password_hash})
+        if replaces is not None:
+            statement = statement.where(password == replaces)
         async with store_call(self._outage, "update a password"), write_transaction(self._engine) as connection:
             await connection.execute(statement)
 
@@ -100,10 +126,10 @@ class SqlUserRepository:
         spec = self._spec
         return User(
             id=str(values[spec.id_column]),
-            email=values[spec.email_column],
-            username=values[spec.username_column],
+            email=values[spec.email_column] if spec.email_column else None,
+            username=values[spec.username_column] if spec.username_column else None,
             password_hash=values[spec.password_column],
-            is_active=bool(values[spec.active_column]),
+            is_active=spec.is_active(values[spec.active_column] if spec.active_column else None),
         )
 
 
@@ -151,12 +177,13 @@ def _insert_user(connection: Connection, spec: UsersTableSpec, account: dict[str
     table = sa.Table(spec.table, sa.MetaData(), autoload_with=connection)
     _reject_duplicate(connection, table, spec, account["email"], account["username"])
 
-    values: dict[str, Any] = {
-        spec.email_column: account["email"],
-        spec.username_column: account["username"],
-        spec.password_column: account["password_hash"],
-        spec.active_column: True,
-    }
+    values: dict[str, Any] = {spec.password_column: account["password_hash"]}
+    if spec.email_column is not None:
+        values[spec.email_column] = account["email"]
+    if spec.username_column is not None:
+        values[spec.username_column] = account["username"]
+    if spec.active_column is not None:
+        values[spec.active_column] = spec.stored_active_value(_python_type(table.c[spec.active_column]))
     if "created_at" in table.c:
         values["created_at"] = _datetime_for(table.c.created_at, account["now"])
     id_column = table.c[spec.id_column]
@@ -174,11 +201,23 @@ def _insert_user(connection: Connection, spec: UsersTableSpec, account: dict[str
 def _reject_duplicate(
     connection: Connection, table: sa.Table, spec: UsersTableSpec, email: str, username: str | None
 ) -> None:
-    duplicate = sa.func.lower(table.c[spec.email_column]) == sa.func.lower(sa.literal(email, sa.String()))
-    if username is not None:
-        duplicate = sa.or_(duplicate, table.c[spec.username_column] == username)
-    if connection.execute(sa.select(sa.literal(1)).select_from(table).where(duplicate).limit(1)).first():
+    duplicates = []
+    if spec.email_column is not None:
+        duplicates.append(sa.func.lower(table.c[spec.email_column]) == sa.func.lower(sa.literal(email, sa.String())))
+    if spec.username_column is not None and username is not None:
+        duplicates.append(table.c[spec.username_column] == username)
+    if not duplicates:
+        return
+    query = sa.select(sa.literal(1)).select_from(table).where(sa.or_(*duplicates)).limit(1)
+    if connection.execute(query).first():
         raise UserAlreadyExists("another account already uses this email or username")
+
+
+def _python_type(column: sa.Column) -> type | None:
+    try:
+        return column.type.python_type
+    except NotImplementedError:
+        return None
 
 
 def _database_assigns_id(connection: Connection, id_column: sa.Column) -> bool:

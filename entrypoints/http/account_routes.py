@@ -12,8 +12,8 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from application.password import ChangePasswordCommand
-from entrypoints.http.auth_routes import MAX_PASSWORD_LENGTH, Password, tokens_response
-from entrypoints.http.services import AuthServices, client_info
+from entrypoints.http.auth_routes import EXCLUDE_FROM_AUTH, MAX_PASSWORD_LENGTH, Password, tokens_response
+from entrypoints.http.services import AuthServices
 
 
 class SessionView(msgspec.Struct):
@@ -35,6 +35,7 @@ class PasswordChangeBody(msgspec.Struct, forbid_unknown_fields=True):
 class AccountController(Controller):
     path = "/auth"
     tags = ["account"]
+    opt = EXCLUDE_FROM_AUTH
 
     @get("/sessions", summary="The caller's live sessions, newest first")
     async def sessions(self, request: Request, services: NamedDependency[AuthServices]) -> list[SessionView]:
@@ -57,7 +58,7 @@ class AccountController(Controller):
         self, request: Request, session_id: FromPath[str], services: NamedDependency[AuthServices]
     ) -> Response[None]:
         caller = await services.authenticate(request)
-        await services.revoke_session.execute(caller, session_id, client_info(request))
+        await services.revoke_session.execute(caller, session_id, services.client(request))
 
         cookies = services.cookies.clear() if session_id == caller.session_id else []
         return Response(None, status_code=HTTP_204_NO_CONTENT, cookies=cookies)
@@ -65,7 +66,7 @@ class AccountController(Controller):
     @post("/logout-all", status_code=HTTP_204_NO_CONTENT, summary="Revoke every session of the caller")
     async def logout_all(self, request: Request, services: NamedDependency[AuthServices]) -> Response[None]:
         caller = await services.authenticate(request)
-        await services.logout_everywhere.execute(caller, client_info(request))
+        await services.logout_everywhere.execute(caller, services.client(request))
         return Response(None, status_code=HTTP_204_NO_CONTENT, cookies=services.cookies.clear())
 
     @post("/password", status_code=HTTP_200_OK, summary="Change the password and end every other session")
@@ -77,7 +78,7 @@ class AccountController(Controller):
             caller=caller,
             current_password=data.current_password,
             new_password=data.new_password,
-            client=client_info(request),
+            client=services.client(request),
         )
         pair = await services.change_password.execute(command)
-        return tokens_response(services, pair)
+        return tokens_response(services, pair, request)

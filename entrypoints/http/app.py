@@ -10,14 +10,16 @@ from litestar.openapi import OpenAPIConfig
 
 from adapters.redis.client import ping as redis_ping
 from adapters.sql.engine import ping as sql_ping
-from entrypoints.container import Container
+from entrypoints.container import Container, close_stores
 from entrypoints.http.account_routes import AccountController
 from entrypoints.http.auth_routes import AuthController
 from entrypoints.http.cookies import CookieTransport
+from entrypoints.http.csrf import CSRF_EXCEPTION_HANDLERS, CsrfProtection
+from entrypoints.http.dev_page import dev_page_route
 from entrypoints.http.health import ReadinessChecks, live, ready
 from entrypoints.http.jwks import SighupReload, jwks_route
 from entrypoints.http.problems import EXCEPTION_HANDLERS
-from entrypoints.http.services import AuthServices
+from entrypoints.http.services import AuthServices, ClientReader
 
 
 KEYTURN_VERSION = version("keyturn")
@@ -25,6 +27,7 @@ KEYTURN_VERSION = version("keyturn")
 
 def build_services(container: Container) -> AuthServices:
     settings = container.settings()
+    cookies = CookieTransport(settings.cookies, settings.legacy)
     return AuthServices(
         login=container.login(),
         refresh=container.refresh(),
@@ -35,8 +38,12 @@ def build_services(container: Container) -> AuthServices:
         revoke_session=container.revoke_session(),
         logout_everywhere=container.logout_everywhere(),
         change_password=container.change_password(),
-        cookies=CookieTransport(settings.cookies),
+        exchange_legacy_session=container.exchange_legacy_session(),
+        identify_session=container.identify_session(),
+        cookies=cookies,
+        csrf=CsrfProtection(container.csrf_tokens(), cookies),
         clock=container.clock(),
+        clients=ClientReader(settings.trusted_proxies),
     )
 
 
@@ -44,7 +51,7 @@ def build_readiness(container: Container) -> ReadinessChecks:
     settings = container.settings()
     engine = container.engine()
     checks = {"database": lambda: sql_ping(engine)}
-    if "redis" in (settings.stores.refresh, settings.stores.revocation):
+    if settings.stores.uses_redis:
         client = container.redis()
         checks["redis"] = lambda: redis_ping(client)
     return ReadinessChecks(checks)
@@ -56,21 +63,22 @@ def create_app(container: Container) -> Litestar:
     readiness = build_readiness(container)
     key_source = container.key_ring_source()
     sighup = SighupReload(key_source)
+    settings = container.settings()
+    # The sign-in page exists in development only; elsewhere GET / is a plain 404.
+    development_routes = [dev_page_route(settings.cookies.csrf_name)] if settings.is_development else []
 
-    async def close_stores() -> None:
-        await container.engine().dispose()
-        if "redis" in (container.settings().stores.refresh, container.settings().stores.revocation):
-            await container.redis().aclose()
+    async def shut_down() -> None:
+        await close_stores(container)
 
     return Litestar(
-        route_handlers=[AuthController, AccountController, live, ready, jwks_route(key_source)],
+        route_handlers=[AuthController, AccountController, live, ready, jwks_route(key_source), *development_routes],
         dependencies={
             "services": Provide(lambda: services, use_cache=True, sync_to_thread=False),
             "readiness": Provide(lambda: readiness, use_cache=True, sync_to_thread=False),
         },
-        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        exception_handlers={**EXCEPTION_HANDLERS, **CSRF_EXCEPTION_HANDLERS},  # type: ignore[arg-type]
         on_startup=[sighup.install],
-        on_shutdown=[close_stores, sighup.remove],
+        on_shutdown=[shut_down, sighup.remove],
         # Logging is configured by the process (the CLI or the host app), not by the app factory.
         logging_config=None,
         openapi_config=OpenAPIConfig(title="Keyturn", version=KEYTURN_VERSION, path="/schema"),

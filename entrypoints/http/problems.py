@@ -12,6 +12,7 @@ from typing import Any
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
+from domain.throttling import LoginThrottled
 from domain.errors import AuthError, PasswordRejected, RequestError, SessionNotFound, StoreUnavailable, TokenError
 
 logger = logging.getLogger(__name__)
@@ -70,6 +71,13 @@ def handle_store_unavailable(request: Request, error: StoreUnavailable) -> Respo
     return response
 
 
+def handle_login_throttled(request: Request, error: LoginThrottled) -> Response:
+    logger.info("request rejected: %s", error.code, extra={"code": error.code, "path": request.url.path})
+    response = problem(429, error.code, str(error), request, retry_after=error.retry_after)
+    response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
 def handle_validation_error(request: Request, error: ValidationException) -> Response:
     # Only the field and the message go back: echoing the offending value
     # could reflect a password into a response or a log.
@@ -107,6 +115,7 @@ EXCEPTION_HANDLERS = {
     AuthError: handle_auth_error,
     RequestError: handle_request_error,
     StoreUnavailable: handle_store_unavailable,
+    LoginThrottled: handle_login_throttled,
     ValidationException: handle_validation_error,
     HTTPException: handle_http_error,
     Exception: handle_unexpected_error,

@@ -95,7 +95,7 @@ async def running_service(settings: Settings, backend: str, redis_prefix: str | 
     clock = FixedClock(SystemClock().now())
     container.clock.override(providers.Object(clock))
     app = create_app(container)
-    uses_redis = "redis" in (settings.stores.refresh, settings.stores.revocation)
+    uses_redis = settings.stores.uses_redis
     if uses_redis:
         await require_redis(container.redis())
     try:

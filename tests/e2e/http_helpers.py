@@ -28,3 +28,16 @@ def assert_problem(response, status: int, code: str) -> None:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith(PROBLEM)
     assert response.json()["code"] == code
+
+
+CSRF_COOKIE = "csrf_token"
+
+
+def csrf_headers(client) -> dict[str, str]:
+    """The header a browser page adds to unsafe requests: the value of the client's CSRF cookie."""
+    return {"X-CSRF-Token": client.cookies.get(CSRF_COOKIE) or ""}
+
+
+def refresh_cookie_headers(refresh: str, csrf: str) -> dict[str, bytes | str]:
+    """Send one refresh cookie as a browser holding it would: with its session's CSRF cookie and header."""
+    return {"Cookie": f"refresh_token={refresh}; {CSRF_COOKIE}={csrf}".encode("utf-8"), "X-CSRF-Token": csrf}

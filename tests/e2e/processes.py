@@ -79,10 +79,17 @@ def stop(process: subprocess.Popen) -> None:
             process.wait(timeout=10)
 
 
-def request(port: int, method: str, path: str, body: dict | None = None, cookies: dict[str, str] | None = None):
+def request(
+    port: int,
+    method: str,
+    path: str,
+    body: dict | None = None,
+    cookies: dict[str, str] | None = None,
+    extra_headers: dict[str, str] | None = None,
+):
     """Send one request; return the status, the Set-Cookie values by name and the decoded JSON body."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    headers = {"Content-Type": "application/json"}
+    headers = {"Content-Type": "application/json", **(extra_headers or {})}
     if cookies:
         headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
     try:

@@ -6,7 +6,15 @@ import jwt
 import pytest
 
 from tests.conftest import account, legacy_accounts
-from tests.e2e.http_helpers import assert_problem, cookie_header, login, max_age, set_cookie_headers
+from tests.e2e.http_helpers import (
+    assert_problem,
+    cookie_header,
+    csrf_headers,
+    login,
+    max_age,
+    refresh_cookie_headers,
+    set_cookie_headers,
+)
 
 @pytest.mark.parametrize("item", legacy_accounts(), ids=lambda item: item["username"])
 async def test_fixture_account_login(service, item):
@@ -72,13 +80,13 @@ async def test_full_flow(service):
     assert me.status_code == 200
     assert me.json() == {"id": "1", "email": "alice@example.com", "username": "alice"}
 
-    refreshed = await client.post("/auth/refresh")
+    refreshed = await client.post("/auth/refresh", headers=csrf_headers(client))
     assert refreshed.status_code == 200, refreshed.text
     assert client.cookies["refresh_token"] != first_refresh
     assert client.cookies["access_token"] != first_access
 
     service.clock.advance(timedelta(seconds=11))
-    replay = await client.post("/auth/refresh", headers=cookie_header("refresh_token", first_refresh))
+    replay = await client.post("/auth/refresh", headers=refresh_cookie_headers(first_refresh, client.cookies["csrf_token"]))
     assert_problem(replay, 401, "refresh_reused")
 
 
@@ -87,11 +95,12 @@ async def test_old_refresh_token_rejected_after_rotation(service):
     await login(service, "alice", alice["password"])
     client = service.client
     first_refresh = client.cookies["refresh_token"]
-    await client.post("/auth/refresh")
+    csrf = client.cookies["csrf_token"]
+    await client.post("/auth/refresh", headers=csrf_headers(client))
     service.clock.advance(timedelta(seconds=11))
 
     client.cookies.clear()
-    response = await client.post("/auth/refresh", headers=cookie_header("refresh_token", first_refresh))
+    response = await client.post("/auth/refresh", headers=refresh_cookie_headers(first_refresh, csrf))
 
     assert_problem(response, 401, "refresh_reused")
 
@@ -102,8 +111,9 @@ async def test_logout_revokes_tokens(service):
     client = service.client
     access = client.cookies["access_token"]
     refresh = client.cookies["refresh_token"]
+    csrf = client.cookies["csrf_token"]
 
-    response = await client.post("/auth/logout")
+    response = await client.post("/auth/logout", headers=csrf_headers(client))
 
     assert response.status_code == 204
     cleared = set_cookie_headers(response)
@@ -115,7 +125,8 @@ async def test_logout_revokes_tokens(service):
     assert_problem(
         await client.get("/auth/me", headers={"Authorization": f"Bearer {access}"}), 401, "token_revoked"
     )
-    assert_problem(await client.post("/auth/refresh", headers=cookie_header("refresh_token", refresh)), 401, "token_revoked")
+    assert "max-age=0" in cleared["csrf_token"].lower()
+    assert_problem(await client.post("/auth/refresh", headers=refresh_cookie_headers(refresh, csrf)), 401, "token_revoked")
 
 
 async def test_bearer_header_accepted(service):

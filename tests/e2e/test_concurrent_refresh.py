@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from tests.conftest import account
-from tests.e2e.http_helpers import cookie_header, set_cookie_headers
+from tests.e2e.http_helpers import cookie_header, refresh_cookie_headers, set_cookie_headers
 
 CONCURRENT_REQUESTS = 20
 
@@ -22,11 +22,12 @@ async def test_concurrent_refresh_one_rotation(service, asgi_client):
     login = await asgi_client.post("/auth/login", json={"login": "alice", "password": account("alice")["password"]})
     assert login.status_code == 200, login.text
     refresh = asgi_client.cookies["refresh_token"]
+    csrf = asgi_client.cookies["csrf_token"]
     asgi_client.cookies.clear()
 
     responses = await asyncio.gather(
         *(
-            asgi_client.post("/auth/refresh", headers=cookie_header("refresh_token", refresh))
+            asgi_client.post("/auth/refresh", headers=refresh_cookie_headers(refresh, csrf))
             for _ in range(CONCURRENT_REQUESTS)
         )
     )
@@ -43,7 +44,7 @@ async def test_concurrent_refresh_one_rotation(service, asgi_client):
 
     service.clock.advance(timedelta(seconds=11))
     asgi_client.cookies.clear()
-    again = await asgi_client.post("/auth/refresh", headers=cookie_header("refresh_token", new_refresh))
+    again = await asgi_client.post("/auth/refresh", headers=refresh_cookie_headers(new_refresh, csrf))
     assert again.status_code == 200, again.text
     assert "refresh_token" in set_cookie_headers(again)
     me = await asgi_client.get("/auth/me", headers=cookie_header("access_token", again.cookies["access_token"]))
@@ -55,11 +56,12 @@ async def test_concurrent_refresh_all_access_valid(service, asgi_client):
     login = await asgi_client.post("/auth/login", json={"login": "alice", "password": account("alice")["password"]})
     assert login.status_code == 200, login.text
     refresh = asgi_client.cookies["refresh_token"]
+    csrf = asgi_client.cookies["csrf_token"]
     asgi_client.cookies.clear()
 
     responses = await asyncio.gather(
         *(
-            asgi_client.post("/auth/refresh", headers=cookie_header("refresh_token", refresh))
+            asgi_client.post("/auth/refresh", headers=refresh_cookie_headers(refresh, csrf))
             for _ in range(CONCURRENT_REQUESTS)
         )
     )

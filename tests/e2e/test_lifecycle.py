@@ -7,7 +7,14 @@ from datetime import datetime, timedelta
 from werkzeug.security import check_password_hash
 
 from tests.conftest import account
-from tests.e2e.http_helpers import assert_problem, cookie_header, max_age, set_cookie_headers
+from tests.e2e.http_helpers import (
+    assert_problem,
+    cookie_header,
+    csrf_headers,
+    max_age,
+    refresh_cookie_headers,
+    set_cookie_headers,
+)
 
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 SAFARI = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) Version/17.5 Mobile/15E148 Safari/604.1"
@@ -27,12 +34,17 @@ def tokens(client) -> tuple[str, str]:
     return client.cookies["access_token"], client.cookies["refresh_token"]
 
 
+def csrf_of(client) -> str:
+    """Return the CSRF token in the client's cookie jar, which a browser tab would send with its refresh cookie."""
+    return client.cookies["csrf_token"]
+
+
 async def me_with(client, access: str):
     return await client.get("/auth/me", headers=cookie_header("access_token", access))
 
 
-async def refresh_with(client, refresh: str):
-    return await client.post("/auth/refresh", headers=cookie_header("refresh_token", refresh))
+async def refresh_with(client, refresh: str, csrf: str):
+    return await client.post("/auth/refresh", headers=refresh_cookie_headers(refresh, csrf))
 
 
 async def current_session_id(client) -> str:
@@ -123,12 +135,12 @@ async def test_revoke_other_session(service, open_client):
     phone_access, phone_refresh = tokens(phone)
     phone_session = await current_session_id(phone)
 
-    response = await laptop.delete(f"/auth/sessions/{phone_session}")
+    response = await laptop.delete(f"/auth/sessions/{phone_session}", headers=csrf_headers(laptop))
 
     assert response.status_code == 204, response.text
     assert response.headers.get_list("set-cookie") == []
     assert_problem(await me_with(phone, phone_access), 401, "token_revoked")
-    assert_problem(await refresh_with(phone, phone_refresh), 401, "token_revoked")
+    assert_problem(await refresh_with(phone, phone_refresh, csrf_of(phone)), 401, "token_revoked")
     assert (await laptop.get("/auth/me")).status_code == 200
     remaining = [item["id"] for item in (await laptop.get("/auth/sessions")).json()]
     assert phone_session not in remaining
@@ -139,14 +151,15 @@ async def test_revoke_current_session(service):
     client = service.client
     await log_in(client, "alice", FIREFOX)
     access, refresh = tokens(client)
+    csrf = csrf_of(client)
     session_id = await current_session_id(client)
 
-    response = await client.delete(f"/auth/sessions/{session_id}")
+    response = await client.delete(f"/auth/sessions/{session_id}", headers=csrf_headers(client))
 
     assert response.status_code == 204, response.text
     assert_cleared(response)
     assert_problem(await me_with(client, access), 401, "token_revoked")
-    assert_problem(await refresh_with(client, refresh), 401, "token_revoked")
+    assert_problem(await refresh_with(client, refresh, csrf), 401, "token_revoked")
 
 
 async def test_revoke_other_users_session(service, open_client):
@@ -156,17 +169,17 @@ async def test_revoke_other_users_session(service, open_client):
     await log_in(bob, "bob")
     bob_session = await current_session_id(bob)
 
-    response = await alice.delete(f"/auth/sessions/{bob_session}")
+    response = await alice.delete(f"/auth/sessions/{bob_session}", headers=csrf_headers(alice))
 
     assert_problem(response, 404, "session_not_found")
     assert (await bob.get("/auth/me")).status_code == 200
-    assert (await bob.post("/auth/refresh")).status_code == 200
+    assert (await bob.post("/auth/refresh", headers=csrf_headers(bob))).status_code == 200
 
 
 async def test_revoke_unknown_session(service):
     await log_in(service.client, "alice")
 
-    response = await service.client.delete("/auth/sessions/no-such-session")
+    response = await service.client.delete("/auth/sessions/no-such-session", headers=csrf_headers(service.client))
 
     assert_problem(response, 404, "session_not_found")
 
@@ -177,9 +190,9 @@ async def test_revoke_session_twice(service, open_client):
     await log_in(laptop, "alice")
     await log_in(phone, "alice")
     phone_session = await current_session_id(phone)
-    assert (await laptop.delete(f"/auth/sessions/{phone_session}")).status_code == 204
+    assert (await laptop.delete(f"/auth/sessions/{phone_session}", headers=csrf_headers(laptop))).status_code == 204
 
-    again = await laptop.delete(f"/auth/sessions/{phone_session}")
+    again = await laptop.delete(f"/auth/sessions/{phone_session}", headers=csrf_headers(laptop))
 
     assert_problem(again, 404, "session_not_found")
 
@@ -194,19 +207,19 @@ async def test_logout_all_devices(service, open_client):
     await log_in(laptop, "alice", FIREFOX)
     await log_in(phone, "alice", SAFARI)
     await log_in(bob, "bob")
-    devices = [tokens(laptop), tokens(phone)]
+    devices = [(*tokens(laptop), csrf_of(laptop)), (*tokens(phone), csrf_of(phone))]
 
-    response = await laptop.post("/auth/logout-all")
+    response = await laptop.post("/auth/logout-all", headers=csrf_headers(laptop))
 
     assert response.status_code == 204, response.text
     assert_cleared(response)
-    for access, refresh in devices:
+    for access, refresh, csrf in devices:
         assert_problem(await me_with(phone, access), 401, "token_revoked")
         sessions = await phone.get("/auth/sessions", headers=cookie_header("access_token", access))
         assert_problem(sessions, 401, "token_revoked")
-        assert_problem(await refresh_with(phone, refresh), 401, "token_revoked")
+        assert_problem(await refresh_with(phone, refresh, csrf), 401, "token_revoked")
     assert (await bob.get("/auth/me")).status_code == 200
-    assert (await bob.post("/auth/refresh")).status_code == 200
+    assert (await bob.post("/auth/refresh", headers=csrf_headers(bob))).status_code == 200
 
 
 async def test_logout_all_then_login(service, open_client):
@@ -214,7 +227,7 @@ async def test_logout_all_then_login(service, open_client):
     phone = await open_client()
     await log_in(laptop, "alice")
     await log_in(phone, "alice")
-    assert (await laptop.post("/auth/logout-all")).status_code == 204
+    assert (await laptop.post("/auth/logout-all", headers=csrf_headers(laptop))).status_code == 204
 
     # The clock has not moved, so this login falls in the same second as the watermark.
     await log_in(laptop, "alice")
@@ -225,14 +238,16 @@ async def test_logout_all_then_login(service, open_client):
     listed = (await laptop.get("/auth/sessions")).json()
     assert len(listed) == 1
     assert listed[0]["current"] is True
-    assert (await laptop.post("/auth/refresh")).status_code == 200
+    assert (await laptop.post("/auth/refresh", headers=csrf_headers(laptop))).status_code == 200
 
 
 # Password change
 
 
 def change_password(client, current: str, new: str):
-    return client.post("/auth/password", json={"current_password": current, "new_password": new})
+    return client.post(
+        "/auth/password", json={"current_password": current, "new_password": new}, headers=csrf_headers(client)
+    )
 
 
 async def test_password_change_login(service, open_client):
@@ -289,14 +304,14 @@ async def test_password_change_ends_sessions(service, open_client):
     phone = await open_client()
     await log_in(laptop, "alice", FIREFOX)
     await log_in(phone, "alice", SAFARI)
-    old_devices = [tokens(laptop), tokens(phone)]
+    old_devices = [(*tokens(laptop), csrf_of(laptop)), (*tokens(phone), csrf_of(phone))]
 
     response = await change_password(laptop, account("alice")["password"], "a new passphrase for alice")
 
     assert response.status_code == 200, response.text
-    for access, refresh in old_devices:
+    for access, refresh, csrf in old_devices:
         assert_problem(await me_with(phone, access), 401, "token_revoked")
-        assert_problem(await refresh_with(phone, refresh), 401, "token_revoked")
+        assert_problem(await refresh_with(phone, refresh, csrf), 401, "token_revoked")
 
 
 async def test_password_change_new_cookies(service):
@@ -317,7 +332,7 @@ async def test_password_change_new_cookies(service):
     listed = (await client.get("/auth/sessions")).json()
     assert len(listed) == 1
     assert listed[0]["current"] is True
-    assert (await refresh_with(client, new_refresh)).status_code == 200
+    assert (await refresh_with(client, new_refresh, csrf_of(client))).status_code == 200
 
 
 async def test_password_change_wrong_current(service):
@@ -369,18 +384,20 @@ async def test_stolen_refresh_token(service, open_client, caplog):
     attacker = await open_client()
     await log_in(victim, "alice", FIREFOX)
     _, stolen = tokens(victim)
+    # A thief who copies the cookie jar gets the CSRF cookie along with the refresh cookie.
+    stolen_csrf = csrf_of(victim)
     session = next(item for item in (await victim.get("/auth/sessions")).json() if item["current"])
-    assert (await victim.post("/auth/refresh")).status_code == 200
+    assert (await victim.post("/auth/refresh", headers=csrf_headers(victim))).status_code == 200
     victim_access, victim_refresh = tokens(victim)
     assert victim_refresh != stolen
     service.clock.advance(timedelta(seconds=11))
 
     with caplog.at_level(logging.INFO, logger=AUDIT_LOGGER):
-        replay = await refresh_with(attacker, stolen)
+        replay = await refresh_with(attacker, stolen, stolen_csrf)
 
     assert_problem(replay, 401, "refresh_reused")
     assert "refresh_token" not in set_cookie_headers(replay)
-    assert_problem(await refresh_with(victim, victim_refresh), 401, "token_revoked")
+    assert_problem(await refresh_with(victim, victim_refresh, csrf_of(victim)), 401, "token_revoked")
     assert_problem(await me_with(victim, victim_access), 401, "token_revoked")
     reused = audit_events(caplog, "refresh_token_reused")
     assert len(reused) == 1
@@ -397,13 +414,14 @@ async def test_stolen_token_spares_other_sessions(service, open_client):
     await log_in(victim, "alice", FIREFOX)
     await log_in(phone, "alice", SAFARI)
     _, stolen = tokens(victim)
-    await victim.post("/auth/refresh")
+    stolen_csrf = csrf_of(victim)
+    await victim.post("/auth/refresh", headers=csrf_headers(victim))
     service.clock.advance(timedelta(seconds=11))
 
-    assert_problem(await refresh_with(attacker, stolen), 401, "refresh_reused")
+    assert_problem(await refresh_with(attacker, stolen, stolen_csrf), 401, "refresh_reused")
 
     assert (await phone.get("/auth/me")).status_code == 200
-    assert (await phone.post("/auth/refresh")).status_code == 200
+    assert (await phone.post("/auth/refresh", headers=csrf_headers(phone))).status_code == 200
 
 
 async def test_reuse_within_grace(service, open_client):
@@ -411,10 +429,11 @@ async def test_reuse_within_grace(service, open_client):
     second_tab = await open_client()
     await log_in(first_tab, "alice")
     _, shared = tokens(first_tab)
-    assert (await first_tab.post("/auth/refresh")).status_code == 200
+    shared_csrf = csrf_of(first_tab)
+    assert (await first_tab.post("/auth/refresh", headers=csrf_headers(first_tab))).status_code == 200
     service.clock.advance(timedelta(seconds=5))
 
-    response = await refresh_with(second_tab, shared)
+    response = await refresh_with(second_tab, shared, shared_csrf)
 
     assert response.status_code == 200, response.text
     issued = set_cookie_headers(response)
@@ -433,12 +452,13 @@ async def test_reuse_at_grace_boundary(service, open_client):
     second_tab = await open_client()
     await log_in(first_tab, "alice")
     _, shared = tokens(first_tab)
-    await first_tab.post("/auth/refresh")
+    shared_csrf = csrf_of(first_tab)
+    await first_tab.post("/auth/refresh", headers=csrf_headers(first_tab))
 
     service.clock.advance(timedelta(seconds=10))
-    within = await refresh_with(second_tab, shared)
+    within = await refresh_with(second_tab, shared, shared_csrf)
     service.clock.advance(timedelta(microseconds=1))
-    after = await refresh_with(second_tab, shared)
+    after = await refresh_with(second_tab, shared, shared_csrf)
 
     assert within.status_code == 200, within.text
     assert_problem(after, 401, "refresh_reused")

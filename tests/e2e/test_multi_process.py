@@ -41,7 +41,11 @@ async def test_two_processes_share_state(shared_stores, tmp_path):
         assert status == 200
         first_access = login_cookies["access_token"]
 
-        status, refreshed, _ = request(port_b, "POST", "/auth/refresh", cookies={"refresh_token": login_cookies["refresh_token"]})
+        csrf = login_cookies["csrf_token"]
+        refresh_cookies = {"refresh_token": login_cookies["refresh_token"], "csrf_token": csrf}
+        status, refreshed, _ = request(
+            port_b, "POST", "/auth/refresh", cookies=refresh_cookies, extra_headers={"X-CSRF-Token": csrf}
+        )
         assert status == 200
         assert refreshed["refresh_token"] != login_cookies["refresh_token"]
 
@@ -49,14 +53,20 @@ async def test_two_processes_share_state(shared_stores, tmp_path):
         assert status == 200
         assert body["id"] == "1"
 
-        status, _, _ = request(port_b, "POST", "/auth/logout", cookies=refreshed)
+        status, _, _ = request(port_b, "POST", "/auth/logout", cookies=refreshed, extra_headers={"X-CSRF-Token": csrf})
         assert status == 204
 
         for access in (first_access, refreshed["access_token"]):
             status, _, body = request(port_a, "GET", "/auth/me", cookies={"access_token": access})
             assert status == 401
             assert body["code"] == "token_revoked"
-        status, _, body = request(port_a, "POST", "/auth/refresh", cookies={"refresh_token": refreshed["refresh_token"]})
+        status, _, body = request(
+            port_a,
+            "POST",
+            "/auth/refresh",
+            cookies={"refresh_token": refreshed["refresh_token"], "csrf_token": csrf},
+            extra_headers={"X-CSRF-Token": csrf},
+        )
         assert status == 401
         assert body["code"] == "token_revoked"
     finally:

@@ -13,7 +13,7 @@ from entrypoints.container import Container
 from entrypoints.http.app import create_app
 from tests.conftest import account
 from tests.e2e.conftest import make_settings
-from tests.e2e.http_helpers import assert_problem, cookie_header, login
+from tests.e2e.http_helpers import assert_problem, cookie_header, csrf_headers, login, refresh_cookie_headers
 
 
 @pytest.fixture
@@ -42,12 +42,13 @@ async def test_revocation_survives_restart(service, legacy_db):
     await login(service, "alice", account("alice")["password"])
     access = service.client.cookies["access_token"]
     refresh = service.client.cookies["refresh_token"]
-    assert (await service.client.post("/auth/logout")).status_code == 204
+    csrf = service.client.cookies["csrf_token"]
+    assert (await service.client.post("/auth/logout", headers=csrf_headers(service.client))).status_code == 204
 
     client, _ = await start(legacy_db, service.clock)
     async with client:
         me = await client.get("/auth/me", headers=cookie_header("access_token", access))
-        again = await client.post("/auth/refresh", headers=cookie_header("refresh_token", refresh))
+        again = await client.post("/auth/refresh", headers=refresh_cookie_headers(refresh, csrf))
 
     assert_problem(me, 401, "token_revoked")
     assert_problem(again, 401, "token_revoked")
@@ -77,8 +78,8 @@ async def test_legacy_tables_unchanged_after_use(legacy_db):
             response = await client.post("/auth/login", json={"login": username, "password": password})
             statuses.append(response.status_code)
             await client.get("/auth/me")
-            await client.post("/auth/refresh")
-            await client.post("/auth/logout")
+            await client.post("/auth/refresh", headers=csrf_headers(client))
+            await client.post("/auth/logout", headers=csrf_headers(client))
 
     assert statuses == [200, 200, 200, 401, 401]
     assert snapshot(legacy_db) == before

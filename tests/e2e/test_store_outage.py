@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import account
 from tests.e2e.conftest import make_settings, running_service
-from tests.e2e.http_helpers import assert_problem, login
+from tests.e2e.http_helpers import assert_problem, csrf_headers, login
 from tests.e2e.processes import free_port, start_redis, stop
 
 pytestmark = pytest.mark.redis
@@ -40,7 +40,7 @@ async def test_redis_outage_fails_closed(legacy_db, redis_port, caplog):
             assert_problem(response, 503, "store_unavailable")
             assert response.headers["retry-after"] == "1"
         assert_problem(await login(service, "bob", account("bob")["password"]), 503, "store_unavailable")
-        assert_problem(await service.client.post("/auth/refresh"), 503, "store_unavailable")
+        assert_problem(await service.client.post("/auth/refresh", headers=csrf_headers(service.client)), 503, "store_unavailable")
         ready = await service.client.get("/health/ready")
         assert_problem(ready, 503, "store_unavailable")
         outage_lines = [record for record in caplog.records if "unavailable" in record.getMessage()]

@@ -14,6 +14,8 @@ from adapters.jwt_codec import JwtCodec
 from adapters.keys import key_ring_from_secrets
 from adapters.memory import InMemoryAuditSink
 from adapters.passwords import MultiFormatPasswordVerifier
+from adapters.sql.login_attempts import SqlLoginAttemptCounter
+from adapters.sql.one_time_claims import SqlOneTimeClaims
 from adapters.sql.purging import PURGE_INTERVAL_SECONDS
 from adapters.sql.refresh_tokens import SqlRefreshTokenStore
 from adapters.sql.revocations import SqlRevocationStore
@@ -26,10 +28,13 @@ from application.login import Login, LoginCommand
 from application.logout import Logout, LogoutCommand
 from application.refresh import Refresh, RefreshCommand
 from application.sessions import LogoutEverywhere, RevokeAllSessions
+from application.throttling import LoginThrottle
 from application.verify import VerifyAccessToken
 from domain.audit import ClientInfo
 from domain.clock import FixedClock
+from domain.errors import InvalidCredentials
 from domain.policy import TokenPolicy
+from domain.throttling import ThrottlePolicy
 from domain.tokens import TokenLifetimes
 
 SECRET = "bounded-stores-test-secret-0123456789abcdef"
@@ -68,6 +73,8 @@ class Service:
     clock: FixedClock
     refresh_store: SqlRefreshTokenStore
     revocations: SqlRevocationStore
+    legacy_claims: SqlOneTimeClaims
+    login_attempts: SqlLoginAttemptCounter
     login: Login
     refresh: Refresh
     logout: Logout
@@ -83,11 +90,15 @@ def build_service(engine: AsyncEngine, clock: FixedClock) -> Service:
     audit = AuditTrail(InMemoryAuditSink(), clock)
     issuer = TokenIssuer(POLICY, codec, refresh_store, revocations)
     revoke_all = RevokeAllSessions(refresh_store, revocations, POLICY, clock)
+    login_attempts = SqlLoginAttemptCounter(engine, clock=clock)
+    throttle = LoginThrottle(login_attempts, ThrottlePolicy())
     return Service(
         clock=clock,
         refresh_store=refresh_store,
         revocations=revocations,
-        login=Login(users, MultiFormatPasswordVerifier(), issuer, audit, clock),
+        legacy_claims=SqlOneTimeClaims(engine, clock=clock),
+        login_attempts=login_attempts,
+        login=Login(users, MultiFormatPasswordVerifier(), issuer, audit, clock, throttle),
         refresh=Refresh(refresh_store, revocations, users, issuer, audit, POLICY, clock),
         logout=Logout(codec, refresh_store, revocations, audit, POLICY, clock),
         logout_everywhere=LogoutEverywhere(revoke_all, audit),
@@ -111,9 +122,18 @@ async def row_counts(engine: AsyncEngine, tables: list[str]) -> dict[str, int]:
 
 
 async def run_cycle(service: Service, number: int) -> None:
-    """Log in, use and refresh the tokens, then log out or log out everywhere."""
+    """Exchange a legacy cookie, log in, use and refresh the tokens, then log out or log out everywhere."""
+    # A legacy cookie's claim lasts as long as the cookie; REFRESH_TTL stands in for that here.
+    now = service.clock.now()
+    assert await service.legacy_claims.claim(f"{number:064x}", now + REFRESH_TTL, now)
     pair = await service.login.execute(LoginCommand(login="load", password=PASSWORD))
     await service.verify.execute(pair.access_token)
+    # One failed login from a new address each cycle writes two counter rows
+    # (login-and-address, address) that only the lazy purge removes.
+    with pytest.raises(InvalidCredentials):
+        await service.login.execute(
+            LoginCommand(login="load", password="wrong", client=ClientInfo(ip=f"198.51.100.{number % 250}"))
+        )
 
     service.clock.advance(REFRESH_PAUSE)
     refreshed = await service.refresh.execute(RefreshCommand(refresh_token=pair.refresh.value))
@@ -172,7 +192,12 @@ async def test_purge_after_ttls_empties_tables(service: Service, sqlite_engine: 
 
     service.clock.advance(REFRESH_TTL + ACCESS_TTL + POLICY.leeway.delta + timedelta(seconds=1))
     now = service.clock.now()
-    while await service.refresh_store.purge_expired(now) + await service.revocations.purge_expired(now):
+    while (
+        await service.refresh_store.purge_expired(now)
+        + await service.revocations.purge_expired(now)
+        + await service.legacy_claims.purge_expired(now)
+        + await service.login_attempts.purge_expired(now)
+    ):
         pass
 
     counts = await row_counts(sqlite_engine, tables)

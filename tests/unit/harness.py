@@ -15,18 +15,22 @@ from adapters.memory import (
     InMemoryRevocationStore,
     InMemoryUserRepository,
 )
+from adapters.memory.login_attempts import InMemoryLoginAttemptCounter
 from adapters.passwords import MultiFormatPasswordVerifier
 from application.audit import AuditTrail
 from application.issuing import TokenIssuer
 from application.login import Login
 from application.logout import Logout
 from application.password import ChangePassword
+from application.ports import PasswordHasher
 from application.refresh import Refresh
 from application.sessions import ListSessions, LogoutEverywhere, RevokeAllSessions, RevokeSession
+from application.throttling import LoginThrottle
 from application.verify import GetCurrentUser, VerifyAccessToken
 from domain.clock import FixedClock
 from domain.password_policy import PasswordPolicy
 from domain.policy import TokenPolicy
+from domain.throttling import ThrottlePolicy
 from domain.user import User
 
 SECRET = "unit-test-secret-that-is-long-enough-0123456789"
@@ -46,6 +50,9 @@ class FastPasswordHasher:
     async def hash(self, password: str) -> str:
         return generate_password_hash(password, method=FAST_METHOD)
 
+    def needs_rehash(self, password_hash: str) -> bool:
+        return not password_hash.startswith(FAST_METHOD)
+
 
 @dataclass
 class Harness:
@@ -56,13 +63,18 @@ class Harness:
     revocations: InMemoryRevocationStore = field(default_factory=InMemoryRevocationStore)
     audit_sink: InMemoryAuditSink = field(default_factory=InMemoryAuditSink)
     secret: str = SECRET
+    login_attempts: InMemoryLoginAttemptCounter = field(default_factory=InMemoryLoginAttemptCounter)
+    # Login throttling and rehashing are off unless a test sets these fields.
+    throttle_policy: ThrottlePolicy | None = None
+    rehash_with: PasswordHasher | None = None
 
     def __post_init__(self) -> None:
         self.codec = JwtCodec(key_ring_from_secrets(self.secret), self.policy)
         audit = AuditTrail(self.audit_sink, self.clock)
         issuer = TokenIssuer(self.policy, self.codec, self.refresh_store, self.revocations)
         verifier = MultiFormatPasswordVerifier()
-        self.login = Login(self.users, verifier, issuer, audit, self.clock)
+        throttle = None if self.throttle_policy is None else LoginThrottle(self.login_attempts, self.throttle_policy)
+        self.login = Login(self.users, verifier, issuer, audit, self.clock, throttle, self.rehash_with)
         self.refresh = Refresh(
             self.refresh_store, self.revocations, self.users, issuer, audit, self.policy, self.clock
         )

@@ -18,9 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.memory import InMemoryRefreshTokenStore, InMemoryRevocationStore, InMemoryUserRepository
 from adapters.memory.login_attempts import InMemoryLoginAttemptCounter
+from adapters.memory.one_time_claims import InMemoryOneTimeClaims
 from adapters.redis.login_attempts import RedisLoginAttemptCounter
+from adapters.redis.one_time_claims import RedisOneTimeClaims
 from adapters.redis.refresh_tokens import RedisRefreshTokenStore
 from adapters.redis.revocations import RedisRevocationStore
+from adapters.sql.login_attempts import SqlLoginAttemptCounter
+from adapters.sql.one_time_claims import SqlOneTimeClaims
 from adapters.sql.refresh_tokens import SqlRefreshTokenStore
 from adapters.sql.revocations import SqlRevocationStore
 from adapters.sql.users import SqlUserRepository
@@ -64,8 +68,23 @@ REVOCATION_STORES: dict[str, Builder] = {
 
 LOGIN_ATTEMPT_COUNTERS: dict[str, Builder] = {
     "memory": lambda request: InMemoryLoginAttemptCounter(),
+    "sqlite": lambda request: SqlLoginAttemptCounter(_sqlite_engine(request)),
+    "postgres": lambda request: SqlLoginAttemptCounter(request.getfixturevalue("postgres_engine")),
     "redis": lambda request: RedisLoginAttemptCounter(_redis(request).client, _redis(request).prefix),
 }
+
+
+ONE_TIME_CLAIMS: dict[str, Builder] = {
+    "memory": lambda request: InMemoryOneTimeClaims(),
+    "sqlite": lambda request: SqlOneTimeClaims(_sqlite_engine(request)),
+    "postgres": lambda request: SqlOneTimeClaims(request.getfixturevalue("postgres_engine")),
+    "redis": lambda request: RedisOneTimeClaims(_redis(request).client, _redis(request).prefix),
+}
+
+
+@pytest.fixture(params=_params(ONE_TIME_CLAIMS))
+def one_time_claims(request: pytest.FixtureRequest) -> object:
+    return ONE_TIME_CLAIMS[request.param](request)
 
 
 @pytest.fixture(params=_params(REFRESH_STORES))
