@@ -18,6 +18,7 @@ class AuditEventType(enum.Enum):
     LOGGED_OUT_EVERYWHERE = "logged_out_everywhere"
     SESSION_REVOKED = "session_revoked"
     PASSWORD_CHANGED = "password_changed"
+    SIGNING_KEY_ROTATED = "signing_key_rotated"
     LEGACY_SESSION_EXCHANGED = "legacy_session_exchanged"
 
 

@@ -1,4 +1,4 @@
-"""The ``keyturn`` command: serve, database upgrade, user management."""
+"""The ``keyturn`` command: serve, database upgrade, users, keys, audit, sessions, configuration check."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from adapters.sql.users import UserAlreadyExists
 from domain.errors import ConfigurationError, StoreUnavailable
 from entrypoints.key_commands import add_keys_parser, run_keys_command
+from entrypoints.ops_commands import OPS_COMMANDS, add_ops_parsers, run_ops_command
 from entrypoints.settings import Settings
 
 logger = logging.getLogger("keyturn")
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--password-stdin", action="store_true", help="read the password from standard input instead of a prompt"
     )
     add_keys_parser(commands)
+    add_ops_parsers(commands)
     return parser
 
 
@@ -49,6 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.from_environ()
         return _run(arguments, settings)
     except ConfigurationError as error:
+        if arguments.command == "check-config":
+            print(f"problem: {error}")
+            return 1
         print(f"keyturn: configuration error: {error}", file=sys.stderr)
         return 2
     except StoreUnavailable as error:
@@ -60,7 +65,12 @@ def _run(arguments: argparse.Namespace, settings: Settings) -> int:
     from entrypoints import commands
 
     if arguments.command == "keys":
-        return run_keys_command(arguments, settings.key_dir, settings.token_policy, settings.key_reload_interval)
+        status = run_keys_command(arguments, settings.key_dir, settings.token_policy, settings.key_reload_interval)
+        if status == 0 and arguments.keys_command == "rotate":
+            asyncio.run(commands.record_key_rotation(settings))
+        return status
+    if arguments.command in OPS_COMMANDS:
+        return run_ops_command(arguments, settings)
     if arguments.command == "serve":
         return commands.serve(settings, arguments.host, arguments.port)
     if arguments.command == "db":

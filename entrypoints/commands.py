@@ -13,7 +13,8 @@ from adapters.sql import migrate
 from adapters.sql.engine import create_engine
 from adapters.sql.users import add_user as insert_user
 from adapters.sql.users import count_users
-from entrypoints.container import Container
+from domain.audit import AuditEventType, ClientInfo
+from entrypoints.container import Container, close_stores
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
 
@@ -56,6 +57,16 @@ async def add_user(settings: Settings, email: str, username: str | None, passwor
         )
     finally:
         await engine.dispose()
+
+
+async def record_key_rotation(settings: Settings) -> None:
+    """Write a ``signing_key_rotated`` audit event for a rotation made on the command line."""
+    container = Container(settings=settings)
+    try:
+        client = ClientInfo(user_agent="keyturn keys rotate")
+        await container.audit().record(AuditEventType.SIGNING_KEY_ROTATED, client, reason="operator")
+    finally:
+        await close_stores(container)
 
 
 async def ensure_demo_account(settings: Settings) -> None:

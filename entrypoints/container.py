@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dependency_injector import containers, providers
 
+from adapters.audit_fanout import FanOutAuditSink
 from adapters.audit_log import LoggingAuditSink
+from adapters.sql.audit import SqlAuditSink
 from adapters.csrf_tokens import CsrfTokens
-from adapters.jwt_codec import JwtCodec
+from adapters.jwt_codec import JwtCodec, KeyRingProvider
 from adapters.key_directory import build_key_ring_source
+from adapters.token_cache import CachingTokenCodec
 from adapters.legacy_session import FlaskSessionReader
 from adapters.passwords import MultiFormatPasswordVerifier, SchemePasswordHasher
 from adapters.memory import InMemoryOneTimeClaims, InMemoryRefreshTokenStore, InMemoryRevocationStore
@@ -25,6 +28,7 @@ from adapters.sql.refresh_tokens import SqlRefreshTokenStore
 from adapters.sql.revocations import SqlRevocationStore
 from adapters.sql.users import SqlUserRepository
 from application.audit import AuditTrail
+from application.ports import AuditSink, TokenCodec
 from application.issuing import TokenIssuer
 from application.legacy_exchange import ExchangeLegacySession
 from application.login import Login
@@ -37,7 +41,21 @@ from application.sessions import ListSessions, LogoutEverywhere, RevokeAllSessio
 from application.verify import GetCurrentUser, VerifyAccessToken
 from domain.clock import SystemClock
 from domain.legacy import LegacySessionAge
+from entrypoints.observability import Metrics, MetricsAuditSink, TimedStore
 from entrypoints.settings import Settings
+
+
+def build_codec(settings: Settings, jwt_codec: JwtCodec, keys: KeyRingProvider) -> TokenCodec:
+    """Put the verified-token cache in front of the codec unless ``KEYTURN_TOKEN_CACHE_SIZE`` is 0."""
+    if settings.token_cache_size == 0:
+        return jwt_codec
+    return CachingTokenCodec(jwt_codec, keys, settings.token_cache_size)
+
+
+def select_audit_sinks(settings: Settings, log: AuditSink, sql: AuditSink, metrics: AuditSink) -> list[AuditSink]:
+    """Return the configured sinks; metrics always count, whatever else records the trail."""
+    chosen = {"log": log, "sql": sql}
+    return [chosen[name] for name in settings.audit_sinks] + [metrics]
 
 
 class Container(containers.DeclarativeContainer):
@@ -45,6 +63,7 @@ class Container(containers.DeclarativeContainer):
     policy = providers.Callable(lambda settings: settings.token_policy, settings)
 
     clock = providers.Singleton(SystemClock)
+    metrics = providers.Singleton(Metrics)
     engine = providers.Singleton(
         create_engine, settings.provided.database_url, settings.provided.stores.timeout_seconds
     )
@@ -55,8 +74,8 @@ class Container(containers.DeclarativeContainer):
     # One log for every Redis adapter, so an outage is reported once, not once per store.
     redis_outage = providers.Singleton(redis_outage_log)
 
-    users = providers.Singleton(SqlUserRepository, engine, settings.provided.users_table)
-    refresh_store = providers.Selector(
+    users_backend = providers.Singleton(SqlUserRepository, engine, settings.provided.users_table)
+    refresh_store_backend = providers.Selector(
         providers.Callable(lambda settings: settings.stores.refresh, settings),
         sql=providers.Singleton(SqlRefreshTokenStore, engine, clock),
         redis=providers.Singleton(
@@ -64,7 +83,7 @@ class Container(containers.DeclarativeContainer):
         ),
         memory=providers.Singleton(InMemoryRefreshTokenStore),
     )
-    revocations = providers.Selector(
+    revocations_backend = providers.Selector(
         providers.Callable(lambda settings: settings.stores.revocation, settings),
         sql=providers.Singleton(SqlRevocationStore, engine, clock),
         redis=providers.Singleton(
@@ -72,6 +91,10 @@ class Container(containers.DeclarativeContainer):
         ),
         memory=providers.Singleton(InMemoryRevocationStore),
     )
+    # Every store call is timed for the keyturn_store_call_seconds histogram.
+    users = providers.Singleton(TimedStore, users_backend, "users", metrics)
+    refresh_store = providers.Singleton(TimedStore, refresh_store_backend, "refresh_tokens", metrics)
+    revocations = providers.Singleton(TimedStore, revocations_backend, "revocations", metrics)
     # Exchanged legacy cookies live next to the refresh tokens, in the same kind of store.
     legacy_claims = providers.Selector(
         providers.Callable(lambda settings: settings.stores.refresh, settings),
@@ -81,7 +104,16 @@ class Container(containers.DeclarativeContainer):
     )
     passwords = providers.Singleton(MultiFormatPasswordVerifier)
     password_hasher = providers.Singleton(SchemePasswordHasher, settings.provided.password_scheme)
-    audit_sink = providers.Singleton(LoggingAuditSink)
+    audit_sink = providers.Singleton(
+        FanOutAuditSink,
+        providers.Callable(
+            select_audit_sinks,
+            settings,
+            providers.Singleton(LoggingAuditSink),
+            providers.Singleton(SqlAuditSink, engine),
+            providers.Singleton(MetricsAuditSink, metrics),
+        ),
+    )
 
     key_ring_source = providers.Singleton(
         build_key_ring_source,
@@ -90,7 +122,8 @@ class Container(containers.DeclarativeContainer):
         settings.provided.key_dir,
         settings.provided.key_reload_interval,
     )
-    codec = providers.Singleton(JwtCodec, key_ring_source, policy)
+    jwt_codec = providers.Singleton(JwtCodec, key_ring_source, policy)
+    codec = providers.Singleton(build_codec, settings, jwt_codec, key_ring_source)
     csrf_tokens = providers.Singleton(CsrfTokens, settings.provided.session_secret, settings.provided.previous_secrets)
     legacy_reader = providers.Singleton(
         FlaskSessionReader, settings.provided.session_secret, settings.provided.previous_secrets
@@ -102,7 +135,7 @@ class Container(containers.DeclarativeContainer):
     audit = providers.Singleton(AuditTrail, audit_sink, clock)
     issuer = providers.Singleton(TokenIssuer, policy, codec, refresh_store, revocations)
 
-    login_attempts = providers.Selector(
+    login_attempts_backend = providers.Selector(
         providers.Callable(lambda settings: settings.stores.login_attempts, settings),
         sql=providers.Singleton(SqlLoginAttemptCounter, engine, clock),
         redis=providers.Singleton(
@@ -110,6 +143,7 @@ class Container(containers.DeclarativeContainer):
         ),
         memory=providers.Singleton(InMemoryLoginAttemptCounter),
     )
+    login_attempts = providers.Singleton(TimedStore, login_attempts_backend, "login_attempts", metrics)
     login_throttle = providers.Singleton(LoginThrottle, login_attempts, settings.provided.login_throttle)
     # Rehashing at login is opt-in: the legacy app may still verify the password column.
     login_rehash_with = providers.Callable(

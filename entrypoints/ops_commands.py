@@ -17,6 +17,7 @@ from entrypoints.container import Container, close_stores
 from entrypoints.settings import Settings
 
 MASK = "********"
+OPS_COMMANDS = ("audit", "sessions", "check-config")
 _SECRET_FIELDS = {"session_secret", "previous_secrets"}
 
 

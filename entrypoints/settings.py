@@ -28,6 +28,7 @@ from domain.tokens import TokenLifetimes
 
 MIN_SECRET_BYTES = 32
 STORE_KINDS = ("sql", "redis", "memory")
+AUDIT_SINKS = ("log", "sql")
 DEFAULT_DATABASE_URL = "sqlite:///var/keyturn.sqlite3"
 DEV_SECRET_FILE = Path("var/dev-session-secret")
 HOST_PREFIX = "__Host-"
@@ -136,6 +137,9 @@ class Settings:
     login_throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
     rehash_on_login: bool = False
     trusted_proxies: tuple[Network, ...] = ()
+    audit_sinks: tuple[str, ...] = ("log", "sql")
+    request_log: bool = True
+    token_cache_size: int = 10_000
 
     @property
     def is_development(self) -> bool:
@@ -163,6 +167,9 @@ class Settings:
             login_throttle=_login_throttle(env),
             rehash_on_login=_boolean(env, "KEYTURN_REHASH_ON_LOGIN", False),
             trusted_proxies=parse_trusted_proxies(env.get("KEYTURN_TRUSTED_PROXIES", "")),
+            audit_sinks=_audit_sinks(env),
+            request_log=_boolean(env, "KEYTURN_REQUEST_LOG", True),
+            token_cache_size=_integer(env, "KEYTURN_TOKEN_CACHE_SIZE", 10_000),
         )
         settings.validate()
         return settings
@@ -175,6 +182,8 @@ class Settings:
             )
         cookies.validate()
         self._validate_stores()
+        if self.token_cache_size < 0:
+            raise ConfigurationError(f"KEYTURN_TOKEN_CACHE_SIZE must be 0 (off) or more, got {self.token_cache_size}")
         if self.environment is not Environment.PRODUCTION:
             return
         if "memory" in (self.stores.revocation, self.stores.refresh, self.stores.login_attempts):
@@ -280,6 +289,16 @@ def _legacy_settings(env: Mapping[str, str]) -> LegacySessionSettings:
 def _key_dir(env: Mapping[str, str]) -> Path | None:
     raw = env.get("KEYTURN_KEY_DIR", "").strip()
     return Path(raw) if raw else None
+
+
+def _audit_sinks(env: Mapping[str, str]) -> tuple[str, ...]:
+    sinks = _split(env.get("KEYTURN_AUDIT_SINKS", "log,sql").lower())
+    unknown = sorted(set(sinks) - set(AUDIT_SINKS))
+    if unknown or not sinks:
+        raise ConfigurationError(
+            f"KEYTURN_AUDIT_SINKS must list one or more of {', '.join(AUDIT_SINKS)}, got {', '.join(unknown) or 'nothing'}"
+        )
+    return sinks
 
 
 def _login_throttle(env: Mapping[str, str]) -> ThrottlePolicy:

@@ -120,6 +120,22 @@ login_attempts = sa.Table(
 )
 
 
+audit_events = sa.Table(
+    "keyturn_audit_events",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("event", sa.String(64), nullable=False),
+    sa.Column("occurred_at", UtcDateTime(), nullable=False, index=True),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("user_id", sa.String(255), nullable=True, index=True),
+    sa.Column("session_id", sa.String(64), nullable=True),
+    sa.Column("ip", sa.String(64), nullable=True),
+    sa.Column("user_agent", sa.Text(), nullable=True),
+    sa.Column("request_id", sa.String(128), nullable=True),
+    sa.Column("reason", sa.String(64), nullable=True),
+)
+
+
 def is_keyturn_table(name: str | None) -> bool:
     return name is not None and name.startswith(TABLE_PREFIX)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from importlib.metadata import version
 
 from litestar import Litestar
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
@@ -18,6 +19,8 @@ from entrypoints.http.csrf import CSRF_EXCEPTION_HANDLERS, CsrfProtection
 from entrypoints.http.dev_page import dev_page_route
 from entrypoints.http.health import ReadinessChecks, live, ready
 from entrypoints.http.jwks import SighupReload, jwks_route
+from entrypoints.http.metrics import metrics_route
+from entrypoints.observability import request_logging
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.services import AuthServices, ClientReader
 
@@ -44,6 +47,7 @@ def build_services(container: Container) -> AuthServices:
         csrf=CsrfProtection(container.csrf_tokens(), cookies),
         clock=container.clock(),
         clients=ClientReader(settings.trusted_proxies),
+        metrics=container.metrics(),
     )
 
 
@@ -71,7 +75,17 @@ def create_app(container: Container) -> Litestar:
         await close_stores(container)
 
     return Litestar(
-        route_handlers=[AuthController, AccountController, live, ready, jwks_route(key_source), *development_routes],
+        route_handlers=[
+            AuthController,
+            AccountController,
+            live,
+            ready,
+            jwks_route(key_source),
+            metrics_route(container.metrics()),
+            *development_routes,
+        ],
+        middleware=[request_logging] if settings.request_log else [],
+        state=State({"metrics": container.metrics()}),
         dependencies={
             "services": Provide(lambda: services, use_cache=True, sync_to_thread=False),
             "readiness": Provide(lambda: readiness, use_cache=True, sync_to_thread=False),

@@ -80,7 +80,13 @@ class AuthController(Controller):
         await _require_csrf_for_logout(services, request, access, access_from_cookie, refresh, body_token is None)
         command = LogoutCommand(access_token=access, refresh_token=refresh, client=services.client(request))
         await services.logout.execute(command)
-        return Response(None, status_code=HTTP_204_NO_CONTENT, cookies=services.cookies.clear())
+
+        # Clear cookies only for a client that sent some: a cross-site form
+        # post arrives without them (SameSite), and clearing would log the
+        # user out in the browser although nothing was revoked.
+        presented_cookies = access_from_cookie and access is not None or services.cookies.read_refresh(request)
+        cookies = services.cookies.clear() if presented_cookies else []
+        return Response(None, status_code=HTTP_204_NO_CONTENT, cookies=cookies)
 
     @post("/session-exchange", status_code=HTTP_200_OK, summary="Trade the legacy Flask session cookie for a session")
     async def session_exchange(self, request: Request, services: NamedDependency[AuthServices]) -> Response:

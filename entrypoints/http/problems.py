@@ -40,6 +40,9 @@ def problem(status: int, code: str, detail: str, request: Request, **extra: Any)
         "instance": request.url.path,
         **extra,
     }
+    metrics = getattr(request.app.state, "metrics", None)
+    if metrics is not None:
+        metrics.errors.labels(str(status), code).inc()
     headers = {}
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="keyturn"'

@@ -17,10 +17,11 @@ from application.verify import GetCurrentUser, VerifyAccessToken
 from domain.audit import ClientInfo
 from domain.client_address import Network, client_address
 from domain.clock import Clock
-from domain.errors import TokenInvalid
+from domain.errors import AuthError, TokenInvalid
 from domain.tokens import AccessToken
 from entrypoints.http.cookies import CookieTransport
 from entrypoints.http.csrf import CsrfProtection
+from entrypoints.observability import Metrics, request_id_of
 
 MAX_USER_AGENT_LENGTH = 512
 
@@ -65,6 +66,7 @@ class AuthServices:
     csrf: CsrfProtection
     clock: Clock
     clients: ClientReader
+    metrics: Metrics
 
     def client(self, connection: ASGIConnection) -> ClientInfo:
         return self.clients.read(connection)
@@ -72,7 +74,12 @@ class AuthServices:
     async def authenticate(self, connection: ASGIConnection) -> AccessToken:
         """Verify the request's access token, then CSRF when the token came in a cookie; return its claims."""
         presented = self.presented_access_token(connection)
-        token = await self.verify_access_token.execute(presented.raw)
+        try:
+            token = await self.verify_access_token.execute(presented.raw)
+        except AuthError as error:
+            self.metrics.verifications.labels(error.code).inc()
+            raise
+        self.metrics.verifications.labels("ok").inc()
         if presented.from_cookie:
             self.csrf.require(connection, token.session_id)
         return token
@@ -97,5 +104,5 @@ def client_info(connection: ASGIConnection, trusted_proxies: tuple[Network, ...]
     return ClientInfo(
         ip=client_address(peer, connection.headers.get("x-forwarded-for"), trusted_proxies),
         user_agent=user_agent[:MAX_USER_AGENT_LENGTH] if user_agent else None,
-        request_id=connection.headers.get("x-request-id"),
+        request_id=request_id_of(connection.scope) or connection.headers.get("x-request-id"),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -74,3 +75,41 @@ def test_development_creates_demo_account(tmp_path, serve):
     status, _, body = request(port, "GET", "/auth/me", cookies={"access_token": cookies["access_token"]})
     assert status == 200
     assert body["email"] == "demo@example.com"
+
+
+def test_operator_commands(tmp_path, serve):
+    env = clean_environment(APP_ENV="production", SESSION_SECRET="o" * 40)
+    assert run(["db", "upgrade"], tmp_path, env).returncode == 0
+    assert run(["users", "add", "--email", "ops@example.org", "--password-stdin"], tmp_path, env,
+               stdin="operator passphrase\n").returncode == 0
+    port, _ = serve(env)
+    for _ in range(2):
+        status, _, _ = request(port, "POST", "/auth/login", {"login": "ops@example.org", "password": "operator passphrase"})
+        assert status == 200
+
+    listed = run(["sessions", "list", "--user", "1"], tmp_path, env)
+    audit = run(["audit", "--user", "1"], tmp_path, env)
+    revoked = run(["sessions", "revoke", "--user", "1"], tmp_path, env)
+    after = run(["sessions", "list", "--user", "1"], tmp_path, env)
+
+    assert len(listed.stdout.splitlines()) == 2
+    assert [json.loads(line)["event"] for line in audit.stdout.splitlines()].count("login_succeeded") == 2
+    assert "revoked 2 session(s)" in revoked.stdout
+    assert after.stdout == ""
+
+
+def test_check_config_reports_problems(tmp_path):
+    good = run(["check-config"], tmp_path, clean_environment(APP_ENV="development", SESSION_SECRET="c" * 40))
+    bad = run(["check-config"], tmp_path, clean_environment(APP_ENV="production", SESSION_SECRET="short"))
+    masked = run(["check-config"], tmp_path, clean_environment(
+        APP_ENV="development", SESSION_SECRET="c" * 40, KEYTURN_REDIS_URL="redis://:hunter2@127.0.0.1:1/0",
+    ))
+
+    assert good.returncode == 0
+    assert "no problems found" in good.stdout
+    assert "c" * 40 not in good.stdout
+    assert bad.returncode == 1
+    assert "SESSION_SECRET" in bad.stdout
+    assert masked.returncode == 1
+    assert "hunter2" not in masked.stdout
+    assert "problem: Redis" in masked.stdout

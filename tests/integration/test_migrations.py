@@ -178,4 +178,4 @@ def test_alembic_ini_points_at_the_packaged_migrations() -> None:
     script = ScriptDirectory.from_config(config)
 
     assert Path(script.dir).resolve() == MIGRATIONS_DIRECTORY
-    assert script.get_current_head() == "0003"
+    assert script.get_current_head() == "0004"

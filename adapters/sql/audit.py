@@ -1,0 +1,56 @@
+"""Audit events in the ``keyturn_audit_events`` table."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.sql.tables import audit_events
+from domain.audit import AuditEvent
+
+logger = logging.getLogger(__name__)
+
+class SqlAuditSink:
+    """Appends each event as one row; a failed write is logged and counted, never raised.
+
+    TODO: write the event in the same transaction as the change it records
+    (login, logout, revocation) once the SQL stores share a unit of work;
+    today a crash between the two can lose an event.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self.failures = 0
+
+    async def record(self, event: AuditEvent) -> None:
+        row = event.to_dict()
+        values = {
+            "event": row["event"],
+            "occurred_at": event.occurred_at,
+            "outcome": row["outcome"],
+            "user_id": row["user_id"],
+            "session_id": row["session_id"],
+            "ip": row["ip"],
+            "user_agent": row["user_agent"],
+            "request_id": row["request_id"],
+            "reason": row["reason"],
+        }
+        try:
+            async with self._engine.begin() as connection:
+                await connection.execute(sa.insert(audit_events).values(values))
+        except Exception:
+            self.failures += 1
+            logger.exception("writing audit event %s to SQL failed", event.type.value)
+
+
+async def user_events(engine: AsyncEngine, user_id: str, since: datetime | None = None) -> list[dict[str, object]]:
+    """Return the user's events, oldest first, optionally only those at or after ``since``."""
+    query = sa.select(audit_events).where(audit_events.c.user_id == user_id).order_by(audit_events.c.id)
+    if since is not None:
+        query = query.where(audit_events.c.occurred_at >= since)
+    async with engine.connect() as connection:
+        rows = (await connection.execute(query)).all()
+    return [{key: value for key, value in row._mapping.items() if key != "id"} for row in rows]
