@@ -7,6 +7,7 @@ import secrets
 from datetime import datetime, timezone
 
 import uvicorn
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.passwords import hash_password
 from adapters.sql import migrate
@@ -47,16 +48,20 @@ async def add_user(settings: Settings, email: str, username: str | None, passwor
         raise SystemExit("keyturn: the password must not be empty")
     engine = create_engine(settings.database_url, CLI_STORE_TIMEOUT_SECONDS)
     try:
-        return await insert_user(
-            engine,
-            settings.users_table,
-            email=email,
-            username=username,
-            password_hash=hash_password(password),
-            now=datetime.now(timezone.utc),
-        )
+        return await _insert_account(engine, settings, email, username, password)
     finally:
         await engine.dispose()
+
+
+async def _insert_account(engine: AsyncEngine, settings: Settings, email: str, username: str | None, password: str) -> str:
+    return await insert_user(
+        engine,
+        settings.users_table,
+        email=email,
+        username=username,
+        password_hash=hash_password(password),
+        now=datetime.now(timezone.utc),
+    )
 
 
 async def record_key_rotation(settings: Settings) -> None:
@@ -78,14 +83,7 @@ async def ensure_demo_account(settings: Settings) -> None:
         if await count_users(engine, settings.users_table) > 0:
             return
         password = secrets.token_urlsafe(12)
-        await insert_user(
-            engine,
-            settings.users_table,
-            email=DEMO_EMAIL,
-            username=DEMO_USERNAME,
-            password_hash=hash_password(password),
-            now=datetime.now(timezone.utc),
-        )
+        await _insert_account(engine, settings, DEMO_EMAIL, DEMO_USERNAME, password)
     finally:
         await engine.dispose()
     print(f"Demo account created: login {DEMO_EMAIL} (or {DEMO_USERNAME}) with password {password}", flush=True)

@@ -131,13 +131,15 @@ def legacy_postgres_template() -> Iterator[LegacyPostgresTemplate]:
         asyncio.run(drop_database(template.name))
 
 
-async def start_sqlite(legacy_db: Path, stack: AsyncExitStack) -> Service:
-    settings = make_settings(legacy_db)
+async def start_sqlite(legacy_db: Path, stack: AsyncExitStack, **overrides: str) -> Service:
+    settings = make_settings(legacy_db, **overrides)
     await migrate.upgrade(settings.database_url, settings.users_table)
     return await stack.enter_async_context(running_service(settings, "sqlite"))
 
 
-async def start_postgres_redis(legacy_db: Path, template: LegacyPostgresTemplate, stack: AsyncExitStack) -> Service:
+async def start_postgres_redis(
+    legacy_db: Path, template: LegacyPostgresTemplate, stack: AsyncExitStack, **overrides: str
+) -> Service:
     require_postgres()
     database = await template.copy()
     stack.push_async_callback(drop_database, database)
@@ -149,9 +151,9 @@ async def start_postgres_redis(legacy_db: Path, template: LegacyPostgresTemplate
         KEYTURN_REDIS_PREFIX=prefix,
         # Generous, so a slow first connection on a busy machine is not an outage.
         KEYTURN_STORE_TIMEOUT_MS="5000",
+        **overrides,
     )
-    service = await stack.enter_async_context(running_service(settings, "postgres-redis", redis_prefix=prefix))
-    return service
+    return await stack.enter_async_context(running_service(settings, "postgres-redis", redis_prefix=prefix))
 
 
 @pytest.fixture

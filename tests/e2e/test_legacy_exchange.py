@@ -6,7 +6,6 @@ import asyncio
 import hashlib
 import json
 import logging
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from datetime import datetime, timedelta
@@ -16,18 +15,9 @@ import pytest
 from itsdangerous import URLSafeTimedSerializer
 
 from adapters.csrf_tokens import CsrfTokens
-from adapters.sql import migrate
 from tests.conftest import LEGACY_FIXTURES
-from tests.e2e.conftest import (
-    BACKENDS,
-    LegacyPostgresTemplate,
-    Service,
-    make_settings,
-    running_service,
-)
+from tests.e2e.conftest import BACKENDS, LegacyPostgresTemplate, Service, start_postgres_redis, start_sqlite
 from tests.e2e.http_helpers import assert_problem, csrf_headers, max_age, set_cookie_headers
-from tests.integration.postgres_support import drop_database, postgres_url, require_postgres
-from tests.integration.redis_support import REDIS_URL
 
 LEGACY = json.loads((LEGACY_FIXTURES / "legacy_session_cookies.json").read_text(encoding="utf-8"))
 LEGACY_SECRET = LEGACY["session_secret"]
@@ -60,23 +50,9 @@ FIXTURE_TIME = issued_at(COOKIES["valid_alice"]) + timedelta(minutes=5)
 async def start(legacy_db: Path, backend: str, template: LegacyPostgresTemplate, stack: AsyncExitStack, **env) -> Service:
     overrides = {"SESSION_SECRET": LEGACY_SECRET, **env}
     if backend == "sqlite":
-        settings = make_settings(legacy_db, **overrides)
-        await migrate.upgrade(settings.database_url, settings.users_table)
-        service = await stack.enter_async_context(running_service(settings, "sqlite"))
+        service = await start_sqlite(legacy_db, stack, **overrides)
     else:
-        require_postgres()
-        database = await template.copy()
-        stack.push_async_callback(drop_database, database)
-        prefix = f"keyturn-test-{uuid.uuid4().hex}:"
-        settings = make_settings(
-            legacy_db,
-            KEYTURN_DATABASE_URL=postgres_url(database),
-            KEYTURN_REDIS_URL=REDIS_URL,
-            KEYTURN_REDIS_PREFIX=prefix,
-            KEYTURN_STORE_TIMEOUT_MS="5000",
-            **overrides,
-        )
-        service = await stack.enter_async_context(running_service(settings, "postgres-redis", redis_prefix=prefix))
+        service = await start_postgres_redis(legacy_db, template, stack, **overrides)
     service.clock.set(FIXTURE_TIME)
     return service
 
