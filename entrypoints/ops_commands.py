@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import enum
 import json
 from datetime import datetime, timezone
 from typing import Any
@@ -169,6 +170,8 @@ def _timestamp(raw: str) -> datetime:
 
 
 def _json_value(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
     if isinstance(value, datetime):
         return value.isoformat()
     if hasattr(value, "total_seconds"):

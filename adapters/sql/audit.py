@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -47,10 +48,20 @@ class SqlAuditSink:
 
 
 async def user_events(engine: AsyncEngine, user_id: str, since: datetime | None = None) -> list[dict[str, object]]:
-    """Return the user's events, oldest first, optionally only those at or after ``since``."""
+    """Return the user's events, oldest first, optionally only those at or after ``since``.
+
+    Events without a user, such as ``login_throttled`` and ``signing_key_rotated``,
+    are not returned.
+    """
     query = sa.select(audit_events).where(audit_events.c.user_id == user_id).order_by(audit_events.c.id)
     if since is not None:
         query = query.where(audit_events.c.occurred_at >= since)
     async with engine.connect() as connection:
         rows = (await connection.execute(query)).all()
-    return [{key: value for key, value in row._mapping.items() if key != "id"} for row in rows]
+    return [_as_event_fields(row._mapping) for row in rows]
+
+
+def _as_event_fields(row: Mapping[str, object]) -> dict[str, object]:
+    """Name the fields as ``AuditEvent.to_dict`` and the log sink do, so both outputs read alike."""
+    fields = {key: value for key, value in row.items() if key not in ("id", "occurred_at")}
+    return {"time": row["occurred_at"], **fields}

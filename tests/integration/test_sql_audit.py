@@ -28,7 +28,7 @@ async def test_sql_audit_round_trip(sqlite_engine):
     rows = await user_events(sqlite_engine, "7")
 
     assert [row["event"] for row in rows] == ["login_succeeded", "logged_out"]
-    assert rows[0]["occurred_at"] == START
+    assert rows[0]["time"] == START
     assert rows[1]["request_id"] == "req-5"
     assert rows[0]["session_id"] == "session-1"
 
