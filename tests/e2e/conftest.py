@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -21,6 +22,7 @@ from domain.clock import FixedClock, SystemClock
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
+from tests.e2e import leak_watch
 from tests.integration.postgres_support import (
     create_database,
     create_legacy_postgres_database,
@@ -85,7 +87,28 @@ def asgi_client(app: Litestar) -> httpx.AsyncClient:
     two loops, and requests sent with ``asyncio.gather`` would still run one
     after another. ``httpx.ASGITransport`` has neither problem.
     """
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL)
+    hooks = {"request": [], "response": []}
+    if leak_watch.WATCH is not None:
+        hooks = {"request": [leak_watch.WATCH.on_request], "response": [leak_watch.WATCH.on_response]}
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL, event_hooks=hooks)
+
+
+@pytest.fixture(autouse=True)
+def no_secret_leaks() -> Iterator[None]:
+    """Fail any e2e test during which a password, token or CSRF value reached a log line or an error body."""
+    watch = leak_watch.LeakWatch()
+    root = logging.getLogger()
+    previous_level = root.level
+    root.addHandler(watch)
+    root.setLevel(logging.DEBUG)
+    leak_watch.WATCH = watch
+    try:
+        yield
+    finally:
+        leak_watch.WATCH = None
+        root.removeHandler(watch)
+        root.setLevel(previous_level)
+    assert watch.leaks() == []
 
 
 @asynccontextmanager
