@@ -83,6 +83,8 @@ class TimedStore:
             finally:
                 histogram.observe(time.perf_counter() - started)
 
+        # Kept on the instance, so later calls skip __getattr__ and the label lookup.
+        setattr(self, attribute, timed)
         return timed
 
 

@@ -98,16 +98,22 @@ def no_secret_leaks() -> Iterator[None]:
     """Fail any e2e test during which a password, token or CSRF value reached a log line or an error body."""
     watch = leak_watch.LeakWatch()
     root = logging.getLogger()
-    previous_level = root.level
+    # Keyturn's own loggers log at every level. Libraries keep their levels,
+    # because their debug output is large and slow; their warnings and errors
+    # still reach the watch.
+    own = [logging.getLogger(name) for name in leak_watch.OWN_LOGGERS]
+    previous_levels = [logger.level for logger in own]
     root.addHandler(watch)
-    root.setLevel(logging.DEBUG)
+    for logger in own:
+        logger.setLevel(logging.DEBUG)
     leak_watch.WATCH = watch
     try:
         yield
     finally:
         leak_watch.WATCH = None
         root.removeHandler(watch)
-        root.setLevel(previous_level)
+        for logger, level in zip(own, previous_levels, strict=True):
+            logger.setLevel(level)
     assert watch.leaks() == []
 
 

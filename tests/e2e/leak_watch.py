@@ -17,6 +17,7 @@ import httpx
 # Shorter values (such as the 7-character passwords of the policy tests)
 # occur inside ordinary words and would match by chance.
 MIN_SECRET_LENGTH = 10
+OWN_LOGGERS = ("domain", "application", "adapters", "entrypoints", "keyturn", "litestar", "uvicorn")
 _SECRET_BODY_KEYS = ("password", "current_password", "new_password", "refresh_token")
 _SECRET_RESPONSE_KEYS = ("access_token", "refresh_token")
 
