@@ -30,8 +30,8 @@ class LoginCommand:
 class Login:
     """Verify the password and open a session with a fresh token pair.
 
-    Rules: the login is an email (compared case-insensitively) or a username;
-    the password is used exactly as typed, never stripped; unknown accounts,
+    Rules: the login is an email (compared case-insensitively) or a username.
+    The password is used exactly as typed, never stripped. Unknown accounts,
     accounts without a password and inactive accounts all fail with the same
     ``InvalidCredentials`` after the same amount of hashing work, so a caller
     cannot tell them apart (OWASP Authentication Cheat Sheet).

@@ -33,7 +33,7 @@ class UserRepository(Protocol):
         """Write a new hash to the existing password column, the only column Keyturn ever changes.
 
         With ``replaces``, the row is written only while its column still
-        holds exactly that hash, so an upgrade of the hash at login cannot
+        contains exactly that hash, so an upgrade of the hash at login cannot
         undo a password change that happened in between.
         """
         ...

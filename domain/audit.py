@@ -29,7 +29,7 @@ class Outcome(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class ClientInfo:
-    """Where a request came from, as far as the HTTP layer can tell."""
+    """The origin of a request, as far as the HTTP layer can tell."""
 
     ip: str | None = None
     user_agent: str | None = None

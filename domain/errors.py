@@ -70,7 +70,7 @@ class RequestError(KeyturnError):
 
 
 class PasswordRejected(RequestError):
-    """A new password breaks the password policy; the message says which rule."""
+    """A new password breaks the password policy; the message names the rule."""
 
     code = "password_rejected"
 
@@ -85,7 +85,7 @@ class StoreUnavailable(KeyturnError):
     """A backing store (database or Redis) could not be reached or timed out.
 
     Keyturn fails closed on it: no token is accepted that could not be
-    checked, and the client is told to retry.
+    checked, and the client gets a response asking it to retry.
     """
 
     code = "store_unavailable"
@@ -122,7 +122,7 @@ class LegacySessionAnonymous(LegacySessionError):
 
 
 class LegacySessionAccountUnavailable(LegacySessionError):
-    """The cookie names a user who is unknown or inactive; the two are not told apart."""
+    """The cookie names a user who is unknown or inactive; the two get the same error."""
 
     code = "legacy_session_account_unavailable"
 

@@ -1,7 +1,7 @@
 """What each event revokes, and whether a token is revoked.
 
 Every stored revocation entry carries its own expiry, chosen so that it lives
-exactly as long as a token it could reject; after that the token is rejected
+exactly as long as a token it could reject. After that the token is rejected
 by its own ``exp`` anyway, so the revocation state never grows without bound.
 """
 
@@ -33,7 +33,7 @@ class Watermark:
 
 @dataclass(frozen=True, slots=True)
 class RevocationStatus:
-    """What the revocation store holds about one token's ``jti``, session and user."""
+    """The entries of the revocation store that concern one token's ``jti``, session and user."""
 
     token_denied: bool = False
     session_denied: bool = False

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from domain.clock import Leeway
 from domain.errors import TokenExpired, TokenInvalid
 
-# 144 random bits: RFC 9068 asks for a unique jti, and 128 bits or more makes
+# 144 random bits: RFC 9068 requires a unique jti, and 128 bits or more makes
 # a collision between independently issued tokens negligible.
 TOKEN_ID_BYTES = 18
 SESSION_ID_BYTES = 18
@@ -127,7 +127,7 @@ class RefreshToken:
 
 @dataclass(frozen=True, slots=True)
 class TokenPair:
-    """What a login or a refresh hands to the client.
+    """The tokens a login or a refresh hands to the client.
 
     ``refresh`` is None when a refresh inside the reuse grace window returns
     only a new access token.

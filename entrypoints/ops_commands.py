@@ -99,7 +99,7 @@ async def _revoke_one(container: Container, user_id: str, session_id: str) -> li
 
 
 async def check_config(settings: Settings) -> int:
-    """Print the effective settings and check that every configured store answers; return 1 on any problem."""
+    """Print the effective settings and ping every configured store; return 1 on any problem."""
     print(json.dumps(masked_settings(settings), indent=2, default=_json_value))
     problems = await _store_problems(settings)
     for problem in problems:
@@ -136,11 +136,16 @@ def mask_url(url: str | None) -> str | None:
 
 
 def _masked_dataclass(value: Any) -> dict[str, Any]:
-    fields = {field.name: getattr(value, field.name) for field in dataclasses.fields(value)}
-    return {
-        name: mask_url(item) if name.endswith("_url") else (_masked_dataclass(item) if dataclasses.is_dataclass(item) else item)
-        for name, item in fields.items()
-    }
+    masked = {}
+    for field in dataclasses.fields(value):
+        item = getattr(value, field.name)
+        if field.name.endswith("_url"):
+            masked[field.name] = mask_url(item)
+        elif dataclasses.is_dataclass(item):
+            masked[field.name] = _masked_dataclass(item)
+        else:
+            masked[field.name] = item
+    return masked
 
 
 async def _store_problems(settings: Settings) -> list[str]:

@@ -102,7 +102,7 @@ class LegacySessionSettings:
 
 @dataclass(frozen=True, slots=True)
 class StoreSettings:
-    """Which backend keeps refresh tokens and revocations, and how long a call may take.
+    """The backends of the stores, and how long a call to one may take.
 
     ``redis_url`` may contain a password, so it is hidden from ``repr``.
     """

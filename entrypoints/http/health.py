@@ -27,7 +27,7 @@ class ReadinessChecks:
             try:
                 await check()
             except Exception as error:
-                # A probe must answer, whatever the store client raises.
+                # A probe must respond, whatever the store client raises.
                 logger.warning("readiness check of %s failed: %s: %s", name, type(error).__name__, error)
                 results[name] = "unavailable"
             else:

@@ -89,7 +89,7 @@ def handle_validation_error(request: Request, error: ValidationException) -> Res
 
 
 def _field_error(item: dict[str, Any]) -> dict[str, Any]:
-    # Litestar names the whole body "data"; say plainly what is expected.
+    # Litestar names the whole body "data", so the message states what is expected instead.
     if item.get("key") == "data":
         return {"field": None, "message": "the request body must be a JSON object with the documented fields"}
     return {"field": item.get("key"), "message": item.get("message")}
@@ -102,7 +102,7 @@ def handle_http_error(request: Request, error: HTTPException) -> Response:
         return problem(status, "internal_error", "the server failed to handle the request", request)
     if status == 400:
         # Litestar raises 400 for a body it cannot parse (invalid JSON, wrong
-        # media type); to clients that is the same mistake as a body that
+        # media type). To a client that is the same mistake as a body that
         # fails validation, so both get 422.
         return problem(422, "invalid_request", str(error.detail), request)
     code = _CODES_BY_STATUS.get(status, "client_error")

@@ -70,7 +70,8 @@ async def test_bearer_on_account_routes(service):
     bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
 
     listed = await service.client.get("/auth/sessions", headers=bearer)
-    assert listed.status_code == 200 and len(listed.json()) == 1
+    assert listed.status_code == 200
+    assert len(listed.json()) == 1
     assert (await service.client.post("/auth/logout-all", headers=bearer)).status_code == 204
 
 

@@ -44,7 +44,8 @@ async def test_login_sets_bound_csrf_cookie(service):
     csrf = set_cookie_headers(response)["csrf_token"].lower()
     assert "httponly" not in csrf
     assert "path=/;" in csrf
-    assert "secure" in csrf and "samesite=lax" in csrf
+    assert "secure" in csrf
+    assert "samesite=lax" in csrf
     assert max_age(csrf) == max_age(set_cookie_headers(response)["refresh_token"])
     session_id = await current_session(service.client)
     assert service.client.cookies["csrf_token"] == CsrfTokens(SECRET).token_for(session_id)
@@ -191,7 +192,8 @@ async def test_host_prefix_cookies(legacy_db):
         issued = set_cookie_headers(response)
         assert set(issued) == {"__Host-access_token", "__Secure-refresh_token", "__Host-csrf_token"}
         for name in ("__Host-access_token", "__Host-csrf_token"):
-            assert "path=/;" in issued[name].lower() and "domain" not in issued[name].lower()
+            assert "path=/;" in issued[name].lower()
+            assert "domain" not in issued[name].lower()
             assert "secure" in issued[name].lower()
         assert "path=/auth" in issued["__Secure-refresh_token"].lower()
         csrf = service.client.cookies["__Host-csrf_token"]

@@ -20,7 +20,8 @@ async def test_page_is_served_in_development(legacy_db):
     page = response.text
     for path in ("/auth/login", "/auth/me", "/auth/refresh", "/auth/sessions", "/auth/logout", "/auth/logout-all"):
         assert f'"{path}"' in page
-    assert "X-CSRF-Token" in page and "token_expired" in page
+    assert "X-CSRF-Token" in page
+    assert "token_expired" in page
     assert 'content="csrf_token"' in page
     # No external resources: every URL the page names is a same-origin path.
     assert not re.search(r"(src|href)=\"(https?:)?//", page)

@@ -317,7 +317,8 @@ async def test_outage_and_recovery_logged_once(
 
     records = outage_records(caplog)
     assert [record.levelno for record in records] == [logging.ERROR, logging.WARNING]
-    assert "after" in records[1].getMessage() and "5 failed calls" in records[1].getMessage()
+    assert "after" in records[1].getMessage()
+    assert "5 failed calls" in records[1].getMessage()
     assert not outage_log(engine).is_down
 
 
