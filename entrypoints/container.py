@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from dependency_injector import containers, providers
 
 from adapters.audit_fanout import FanOutAuditSink
@@ -9,6 +11,7 @@ from adapters.audit_log import LoggingAuditSink
 from adapters.sql.audit import SqlAuditSink
 from adapters.csrf_tokens import CsrfTokens
 from adapters.jwt_codec import JwtCodec, KeyRingProvider
+from adapters.revocation_feed import RevocationFeed
 from adapters.key_directory import build_key_ring_source
 from adapters.token_cache import CachingTokenCodec
 from adapters.legacy_session import FlaskSessionReader
@@ -21,14 +24,17 @@ from adapters.sql.login_attempts import SqlLoginAttemptCounter
 from adapters.redis.errors import redis_outage_log
 from adapters.redis.one_time_claims import RedisOneTimeClaims
 from adapters.redis.refresh_tokens import RedisRefreshTokenStore
+from adapters.redis.revocation_feed import DEFAULT_WAIT_MS, RedisRevocationFeed
 from adapters.redis.revocations import RedisRevocationStore
+from adapters.revocation_replica import ReplicatedRevocationStore
 from adapters.sql.engine import create_engine
 from adapters.sql.one_time_claims import SqlOneTimeClaims
 from adapters.sql.refresh_tokens import SqlRefreshTokenStore
+from adapters.sql.revocation_feed import SqlRevocationFeed
 from adapters.sql.revocations import SqlRevocationStore
 from adapters.sql.users import SqlUserRepository
 from application.audit import AuditTrail
-from application.ports import AuditSink, TokenCodec
+from application.ports import AuditSink, RevocationStore, TokenCodec
 from application.issuing import TokenIssuer
 from application.legacy_exchange import ExchangeLegacySession
 from application.login import Login
@@ -39,7 +45,7 @@ from application.throttling import LoginThrottle
 from application.session_lookup import IdentifySession
 from application.sessions import ListSessions, LogoutEverywhere, RevokeAllSessions, RevokeSession
 from application.verify import GetCurrentUser, VerifyAccessToken
-from domain.clock import SystemClock
+from domain.clock import Clock, SystemClock
 from domain.legacy import LegacySessionAge
 from entrypoints.observability import Metrics, MetricsAuditSink, TimedStore
 from entrypoints.settings import Settings
@@ -50,6 +56,20 @@ def build_codec(settings: Settings, jwt_codec: JwtCodec, keys: KeyRingProvider) 
     if settings.token_cache_size == 0:
         return jwt_codec
     return CachingTokenCodec(jwt_codec, keys, settings.token_cache_size)
+
+
+def build_revocations(
+    settings: Settings, store: RevocationStore, feed: Callable[[], RevocationFeed], clock: Clock
+) -> RevocationStore:
+    """Put a per-process replica in front of a shared revocation store unless ``KEYTURN_REVOCATION_CHECK=direct``."""
+    if not settings.uses_revocation_replica:
+        return store
+    return ReplicatedRevocationStore(store, feed(), clock)
+
+
+def feed_client_timeout(settings: Settings) -> float:
+    """A blocked ``XREAD`` waits up to its block time before the reply, on top of the usual timeout."""
+    return settings.stores.timeout_seconds + DEFAULT_WAIT_MS / 1000
 
 
 def select_audit_sinks(settings: Settings, log: AuditSink, sql: AuditSink, metrics: AuditSink) -> list[AuditSink]:
@@ -94,7 +114,21 @@ class Container(containers.DeclarativeContainer):
     # Every store call is timed for the keyturn_store_call_seconds histogram.
     users = providers.Singleton(TimedStore, users_backend, "users", metrics)
     refresh_store = providers.Singleton(TimedStore, refresh_store_backend, "refresh_tokens", metrics)
-    revocations = providers.Singleton(TimedStore, revocations_backend, "revocations", metrics)
+    timed_revocations = providers.Singleton(TimedStore, revocations_backend, "revocations", metrics)
+    # The feed's blocked reads hold a connection, so it gets a client of its own.
+    feed_redis = providers.Singleton(
+        create_redis_client, settings.provided.stores.redis_url, providers.Callable(feed_client_timeout, settings)
+    )
+    revocation_feed = providers.Selector(
+        providers.Callable(lambda settings: settings.stores.revocation, settings),
+        sql=providers.Singleton(SqlRevocationFeed, engine, settings.provided.revocation_poll_interval),
+        redis=providers.Singleton(RedisRevocationFeed, feed_redis, settings.provided.stores.redis_prefix, redis_outage),
+    )
+    # Local reads are not timed: they cost a dictionary lookup, and reads that
+    # fall back to the store are timed by the wrapper underneath.
+    revocations = providers.Singleton(
+        build_revocations, settings, timed_revocations, revocation_feed.provider, clock
+    )
     # Exchanged legacy cookies live next to the refresh tokens, in the same kind of store.
     legacy_claims = providers.Selector(
         providers.Callable(lambda settings: settings.stores.refresh, settings),
@@ -175,8 +209,18 @@ class Container(containers.DeclarativeContainer):
     )
 
 
+def start_background_work(container: Container) -> None:
+    """Start following the revocation feed, when a replica is configured; call it in the running event loop."""
+    revocations = container.revocations()
+    if isinstance(revocations, ReplicatedRevocationStore):
+        revocations.start()
+
+
 async def close_stores(container: Container) -> None:
-    """Close the database pool and, when a store uses it, the Redis client."""
+    """Stop the revocation replica, then close the database pool and, when a store uses it, the Redis client."""
+    revocations = container.revocations()
+    if isinstance(revocations, ReplicatedRevocationStore):
+        await revocations.stop()
     await container.engine().dispose()
     if container.settings().stores.uses_redis:
         await container.redis().aclose()

@@ -29,6 +29,7 @@ from domain.tokens import TokenLifetimes
 MIN_SECRET_BYTES = 32
 STORE_KINDS = ("sql", "redis", "memory")
 AUDIT_SINKS = ("log", "sql")
+REVOCATION_CHECKS = ("replica", "direct")
 DEFAULT_DATABASE_URL = "sqlite:///var/keyturn.sqlite3"
 DEV_SECRET_FILE = Path("var/dev-session-secret")
 HOST_PREFIX = "__Host-"
@@ -77,6 +78,20 @@ class CookieSettings:
     def csrf_path(self) -> str:
         # Readable by scripts on every page, which must copy it into a header.
         return "/"
+
+    @property
+    def uses_revocation_replica(self) -> bool:
+        """A shared store gets a per-process replica unless direct reads are asked for; memory needs none."""
+        return self.revocation_check == "replica" and self.stores.revocation != "memory"
+
+    def _validate_revocation_check(self) -> None:
+        if self.revocation_check not in REVOCATION_CHECKS:
+            raise ConfigurationError(
+                f"KEYTURN_REVOCATION_CHECK must be one of {', '.join(REVOCATION_CHECKS)}, got {self.revocation_check!r}"
+            )
+        poll_ms = self.revocation_poll_interval / timedelta(milliseconds=1)
+        if not 1 <= poll_ms <= 10_000:
+            raise ConfigurationError(f"KEYTURN_REVOCATION_POLL_MS must be between 1 and 10000, got {poll_ms:g}")
 
     def validate(self) -> None:
         if self.samesite == "none" and not self.secure:
@@ -140,6 +155,8 @@ class Settings:
     audit_sinks: tuple[str, ...] = ("log", "sql")
     request_log: bool = True
     token_cache_size: int = 10_000
+    revocation_check: str = "replica"
+    revocation_poll_interval: timedelta = timedelta(milliseconds=20)
 
     @property
     def is_development(self) -> bool:
@@ -170,9 +187,25 @@ class Settings:
             audit_sinks=_audit_sinks(env),
             request_log=_boolean(env, "KEYTURN_REQUEST_LOG", True),
             token_cache_size=_integer(env, "KEYTURN_TOKEN_CACHE_SIZE", 10_000),
+            revocation_check=env.get("KEYTURN_REVOCATION_CHECK", "replica").strip().lower(),
+            revocation_poll_interval=timedelta(milliseconds=_integer(env, "KEYTURN_REVOCATION_POLL_MS", 20)),
         )
         settings.validate()
         return settings
+
+    @property
+    def uses_revocation_replica(self) -> bool:
+        """A shared store gets a per-process replica unless direct reads are asked for; memory needs none."""
+        return self.revocation_check == "replica" and self.stores.revocation != "memory"
+
+    def _validate_revocation_check(self) -> None:
+        if self.revocation_check not in REVOCATION_CHECKS:
+            raise ConfigurationError(
+                f"KEYTURN_REVOCATION_CHECK must be one of {', '.join(REVOCATION_CHECKS)}, got {self.revocation_check!r}"
+            )
+        poll_ms = self.revocation_poll_interval / timedelta(milliseconds=1)
+        if not 1 <= poll_ms <= 10_000:
+            raise ConfigurationError(f"KEYTURN_REVOCATION_POLL_MS must be between 1 and 10000, got {poll_ms:g}")
 
     def validate(self) -> None:
         cookies = self.cookies
@@ -184,6 +217,7 @@ class Settings:
         self._validate_stores()
         if self.token_cache_size < 0:
             raise ConfigurationError(f"KEYTURN_TOKEN_CACHE_SIZE must be 0 (off) or more, got {self.token_cache_size}")
+        self._validate_revocation_check()
         if self.environment is not Environment.PRODUCTION:
             return
         if "memory" in (self.stores.revocation, self.stores.refresh, self.stores.login_attempts):

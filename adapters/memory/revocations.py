@@ -1,42 +1,31 @@
+"""``RevocationStore`` in process memory, for unit tests and single-process trials."""
+
 from __future__ import annotations
 
+from collections import deque
 from datetime import datetime
 
 from domain.revocation import RevocationPlan, RevocationStatus
+from domain.revocation_set import RevocationSet
 from domain.tokens import AccessToken
 
 
 class InMemoryRevocationStore:
-    def __init__(self) -> None:
-        self.denied_tokens: dict[str, datetime] = {}
-        self.denied_sessions: dict[str, datetime] = {}
-        self.watermarks: dict[str, tuple[datetime, datetime]] = {}
+    """Keeps the entries, and with ``feed_capacity`` the last applied plans, numbered, for a feed."""
+
+    def __init__(self, feed_capacity: int = 0) -> None:
+        self.entries = RevocationSet()
+        self.changes: deque[tuple[int, RevocationPlan]] = deque(maxlen=feed_capacity)
+        self.sequence = 0
 
     async def apply(self, plan: RevocationPlan) -> None:
-        for denial in plan.tokens:
-            self.denied_tokens[denial.key] = max(denial.until, self.denied_tokens.get(denial.key, denial.until))
-        for denial in plan.sessions:
-            self.denied_sessions[denial.key] = max(denial.until, self.denied_sessions.get(denial.key, denial.until))
-        if plan.watermark is not None:
-            mark = plan.watermark
-            current = self.watermarks.get(mark.user_id)
-            if current is None or current[0] < mark.issued_before:
-                self.watermarks[mark.user_id] = (mark.issued_before, mark.until)
+        self.entries.merge(plan)
+        self.sequence += 1
+        if self.changes.maxlen:
+            self.changes.append((self.sequence, plan))
 
     async def status(self, token: AccessToken, now: datetime) -> RevocationStatus:
-        return RevocationStatus(
-            token_denied=self._live(self.denied_tokens, token.token_id, now),
-            session_denied=self._live(self.denied_sessions, token.session_id, now),
-            watermark=await self.watermark(token.subject, now),
-        )
+        return self.entries.status(token, now)
 
     async def watermark(self, user_id: str, now: datetime) -> datetime | None:
-        entry = self.watermarks.get(user_id)
-        if entry is None or entry[1] <= now:
-            return None
-        return entry[0]
-
-    @staticmethod
-    def _live(entries: dict[str, datetime], key: str, now: datetime) -> bool:
-        until = entries.get(key)
-        return until is not None and now < until
+        return self.entries.watermark(user_id, now)

@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from adapters.sql.availability import outage_log, store_call
 from adapters.sql.engine import write_transaction
 from adapters.sql.purging import DEFAULT_PURGE_LIMIT, PurgeSchedule, delete_expired
-from adapters.sql.tables import denied_sessions, denied_tokens, user_watermarks
+from adapters.sql.revocation_feed import record_changes
+from adapters.sql.tables import denied_sessions, denied_tokens, revocation_feed, user_watermarks
 from domain.clock import Clock, SystemClock
 from domain.revocation import Denial, RevocationPlan, RevocationStatus, Watermark
 from domain.tokens import AccessToken
@@ -25,8 +26,10 @@ _DIALECT_INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 class SqlRevocationStore:
     """``RevocationStore`` on SQLAlchemy, with upserts that never shorten an entry.
 
-    ``clock`` only dates the lazy purge of expired rows, which runs at most
-    once a minute after ``apply``. Every method raises ``StoreUnavailable``
+    ``apply`` also appends the plan to ``keyturn_revocation_feed`` in the same
+    transaction, for per-process replicas. ``clock`` dates those feed rows
+    and the lazy purge of expired rows, which runs at most once a minute
+    after ``apply``. Every method raises ``StoreUnavailable``
     when the database cannot be reached in time.
     """
 
@@ -45,6 +48,7 @@ class SqlRevocationStore:
                 await _upsert_denial(connection, denied_sessions, denied_sessions.c.session_id, denial)
             if plan.watermark is not None:
                 await _upsert_watermark(connection, plan.watermark)
+            await record_changes(connection, plan, self._clock.now())
         await self._purge_schedule.run_if_due(lambda: self.purge_expired(self._clock.now()))
 
     async def status(self, token: AccessToken, now: datetime) -> RevocationStatus:
@@ -67,10 +71,10 @@ class SqlRevocationStore:
             return (await connection.execute(_watermark_query(user_id, now))).scalar()
 
     async def purge_expired(self, now: datetime, limit: int = DEFAULT_PURGE_LIMIT) -> int:
-        """Delete up to ``limit`` expired entries across the three tables; return how many went."""
+        """Delete up to ``limit`` expired entries and feed rows across the four tables; return how many went."""
         deleted = 0
         async with store_call(self._outage, "purge expired revocations"), write_transaction(self._engine) as connection:
-            for table in (denied_tokens, denied_sessions, user_watermarks):
+            for table in (denied_tokens, denied_sessions, user_watermarks, revocation_feed):
                 if deleted >= limit:
                     break
                 deleted += await delete_expired(connection, table, now, limit - deleted)

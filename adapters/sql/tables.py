@@ -102,6 +102,20 @@ user_watermarks = sa.Table(
     sa.Column("expires_at", UtcDateTime(), nullable=False, index=True),
 )
 
+# Every applied revocation entry in commit order, read by per-process replicas.
+# AUTOINCREMENT keeps SQLite from reusing ids after a purge empties the table.
+revocation_feed = sa.Table(
+    "keyturn_revocation_feed",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(1), nullable=False),
+    sa.Column("entry_key", sa.String(255), nullable=False),
+    sa.Column("issued_before", UtcDateTime(), nullable=True),
+    sa.Column("until", UtcDateTime(), nullable=False),
+    sa.Column("expires_at", UtcDateTime(), nullable=False, index=True),
+    sqlite_autoincrement=True,
+)
+
 legacy_claims = sa.Table(
     "keyturn_legacy_claims",
     metadata,

@@ -11,7 +11,7 @@ from litestar.openapi import OpenAPIConfig
 
 from adapters.redis.client import ping as redis_ping
 from adapters.sql.engine import ping as sql_ping
-from entrypoints.container import Container, close_stores
+from entrypoints.container import Container, close_stores, start_background_work
 from entrypoints.http.account_routes import AccountController
 from entrypoints.http.auth_routes import AuthController
 from entrypoints.http.cookies import CookieTransport
@@ -71,6 +71,9 @@ def create_app(container: Container) -> Litestar:
     # The sign-in page exists in development only; elsewhere GET / is a plain 404.
     development_routes = [dev_page_route(settings.cookies.csrf_name)] if settings.is_development else []
 
+    async def start_up() -> None:
+        start_background_work(container)
+
     async def shut_down() -> None:
         await close_stores(container)
 
@@ -91,7 +94,7 @@ def create_app(container: Container) -> Litestar:
             "readiness": Provide(lambda: readiness, use_cache=True, sync_to_thread=False),
         },
         exception_handlers={**EXCEPTION_HANDLERS, **CSRF_EXCEPTION_HANDLERS},  # type: ignore[arg-type]
-        on_startup=[sighup.install],
+        on_startup=[sighup.install, start_up],
         on_shutdown=[shut_down, sighup.remove],
         # Logging is configured by the process (the CLI or the host app), not by the app factory.
         logging_config=None,

@@ -29,7 +29,7 @@ from litestar.plugins import InitPluginProtocol
 from litestar.types import ASGIApp
 
 from domain.errors import AuthError, RequestError, StoreUnavailable
-from entrypoints.container import Container, close_stores
+from entrypoints.container import Container, close_stores, start_background_work
 from entrypoints.http.account_routes import AccountController
 from entrypoints.http.app import build_services
 from entrypoints.http.auth_routes import AuthController
@@ -95,8 +95,12 @@ class KeyturnPlugin(InitPluginProtocol):
         app_config.exception_handlers = {**handlers, **app_config.exception_handlers}  # type: ignore[dict-item]
         exclude = self._exclude + _openapi_paths(app_config)
         app_config.middleware.append(DefineMiddleware(KeyturnAuthMiddleware, services=services, exclude=exclude or None))
+        app_config.on_startup.append(self._start)
         app_config.on_shutdown.append(self._close_stores)
         return app_config
+
+    async def _start(self) -> None:
+        start_background_work(self._container)
 
     async def _close_stores(self) -> None:
         await close_stores(self._container)

@@ -45,9 +45,11 @@ def legacy_dump(path: Path) -> list[str]:
 
 
 def table_names(path: Path) -> set[str]:
+    """Return the database's tables, without SQLite's own, such as ``sqlite_sequence`` for AUTOINCREMENT ids."""
     connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        return {name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        query = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+        return {name for (name,) in connection.execute(query)}
     finally:
         connection.close()
 
@@ -178,4 +180,4 @@ def test_alembic_ini_points_at_the_packaged_migrations() -> None:
     script = ScriptDirectory.from_config(config)
 
     assert Path(script.dir).resolve() == MIGRATIONS_DIRECTORY
-    assert script.get_current_head() == "0004"
+    assert script.get_current_head() == "0005"

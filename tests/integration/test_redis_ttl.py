@@ -19,7 +19,7 @@ pytestmark = pytest.mark.redis
 
 LIFETIME = timedelta(days=14)
 ACCESS_LIFETIME = timedelta(minutes=16)
-KEY_KINDS = {"session", "refresh", "session-tokens", "user-sessions", "jti", "sid", "wm", "attempts"}
+KEY_KINDS = {"session", "refresh", "session-tokens", "user-sessions", "jti", "sid", "wm", "revocation-feed", "attempts"}
 
 
 def digest(name: str) -> str:
