@@ -13,9 +13,10 @@ early and gets ``FeedGap``.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -49,7 +50,14 @@ async def record_changes(connection: AsyncConnection, plan: RevocationPlan, now:
 
 
 class SqlRevocationFeed:
-    """``RevocationFeed`` over Keyturn's tables; ``changes`` sleeps ``poll_interval``, then reads."""
+    """``RevocationFeed`` over Keyturn's tables; ``changes`` sleeps ``poll_interval``, then reads.
+
+    On a SQLite file the poll reads through a read-only ``sqlite3``
+    connection of its own, in the event loop's thread: the indexed query
+    takes microseconds, while a round trip through the async driver's worker
+    thread costs about 0.7 ms of CPU and hands the GIL back and forth, fifty
+    times a second. A WAL reader does not wait for writers.
+    """
 
     def __init__(
         self,
@@ -64,6 +72,8 @@ class SqlRevocationFeed:
         self._batch_size = batch_size
         self._monotonic = monotonic
         self._last_read: float | None = None
+        self._sqlite_path = _sqlite_file(engine)
+        self._sqlite: sqlite3.Connection | None = None
 
     async def position(self) -> str:
         query = sa.select(sa.func.max(revocation_feed.c.id))
@@ -85,22 +95,46 @@ class SqlRevocationFeed:
         await asyncio.sleep(self._poll_seconds)
         if self._last_read is None or self._monotonic() - self._last_read > RESUME_LIMIT.total_seconds():
             raise FeedGap("the feed was not read for longer than rows are sure to be kept")
-        query = (
-            sa.select(revocation_feed)
-            .where(revocation_feed.c.id > int(cursor))
-            .order_by(revocation_feed.c.id)
-            .limit(self._batch_size)
-        )
-        async with store_call(self._outage, "read the revocation feed"), self._engine.connect() as connection:
-            rows = (await connection.execute(query)).all()
+        after = int(cursor)
+        if self._sqlite_path is not None:
+            rows = self._sqlite_rows_after(after)
+        else:
+            rows = await self._rows_after(after)
         self._last_read = self._monotonic()
         if not rows:
             return FeedBatch(cursor, (), caught_up=True)
-        plans = tuple(_plan_of(row) for row in rows)
-        return FeedBatch(str(rows[-1].id), plans, caught_up=len(rows) < self._batch_size)
+        plans = tuple(_plan_of(*row) for row in rows)
+        return FeedBatch(str(rows[-1][0]), plans, caught_up=len(rows) < self._batch_size)
 
     async def close(self) -> None:
-        """The engine belongs to the container, which disposes of it."""
+        """Close the poll's own SQLite connection; the engine belongs to the container, which disposes of it."""
+        if self._sqlite is not None:
+            self._sqlite.close()
+            self._sqlite = None
+
+    async def _rows_after(self, after: int) -> list[tuple]:
+        columns = revocation_feed.c
+        query = (
+            sa.select(columns.id, columns.kind, columns.entry_key, columns.issued_before, columns.until)
+            .where(columns.id > after)
+            .order_by(columns.id)
+            .limit(self._batch_size)
+        )
+        async with store_call(self._outage, "read the revocation feed"), self._engine.connect() as connection:
+            return [tuple(row) for row in (await connection.execute(query)).all()]
+
+    def _sqlite_rows_after(self, after: int) -> list[tuple]:
+        if self._sqlite is None:
+            self._sqlite = sqlite3.connect(f"file:{self._sqlite_path}?mode=ro", uri=True, timeout=0.25)
+        rows = self._sqlite.execute(
+            "SELECT id, kind, entry_key, issued_before, until FROM keyturn_revocation_feed"
+            " WHERE id > ? ORDER BY id LIMIT ?",
+            (after, self._batch_size),
+        ).fetchall()
+        return [
+            (row_id, kind, key, _sqlite_time(issued_before), _sqlite_time(until))
+            for row_id, kind, key, issued_before, until in rows
+        ]
 
     async def _live_rows(self, table: sa.Table, key: sa.Column, now: datetime) -> AsyncIterator[list[sa.Row]]:
         """Page through the live rows of ``table`` by primary key, one short query per page."""
@@ -128,8 +162,25 @@ def _row(kind: str, key: str, until: datetime, issued_before: datetime | None, k
     }
 
 
-def _plan_of(row: sa.Row) -> RevocationPlan:
-    if row.kind == "w":
-        return RevocationPlan(watermark=Watermark(row.entry_key, row.issued_before, row.until))
-    denial = (Denial(row.entry_key, row.until),)
-    return RevocationPlan(tokens=denial) if row.kind == "t" else RevocationPlan(sessions=denial)
+def _plan_of(row_id: int, kind: str, key: str, issued_before: datetime | None, until: datetime) -> RevocationPlan:
+    if kind == "w":
+        return RevocationPlan(watermark=Watermark(key, issued_before, until))
+    denial = (Denial(key, until),)
+    return RevocationPlan(tokens=denial) if kind == "t" else RevocationPlan(sessions=denial)
+
+
+def _sqlite_file(engine: AsyncEngine) -> str | None:
+    """Return the path of a SQLite database file, or None for other databases and in-memory SQLite."""
+    if engine.dialect.name != "sqlite":
+        return None
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return database
+
+
+def _sqlite_time(value: str | None) -> datetime | None:
+    """Read a time as SQLAlchemy stores it in SQLite: UTC text without an offset."""
+    if value is None:
+        return None
+    return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
