@@ -214,6 +214,7 @@ def start_background_work(container: Container) -> None:
     revocations = container.revocations()
     if isinstance(revocations, ReplicatedRevocationStore):
         revocations.start()
+        container.metrics().revocation_replica_current.set_function(lambda: float(revocations.is_current))
 
 
 async def close_stores(container: Container) -> None:

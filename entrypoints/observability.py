@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from domain.audit import AuditEvent
@@ -42,6 +42,11 @@ class Metrics:
         )
         self.errors = Counter(
             "keyturn_http_errors", "Problem responses by status and code", ["status", "code"], registry=self.registry,
+        )
+        self.revocation_replica_current = Gauge(
+            "keyturn_revocation_replica_current",
+            "1 while this process checks revocation in its up-to-date replica, 0 while it reads the store",
+            registry=self.registry,
         )
         self.store_seconds = Histogram(
             "keyturn_store_call_seconds", "Duration of store calls", ["store", "operation"],

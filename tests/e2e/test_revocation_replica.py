@@ -76,14 +76,19 @@ def me_status(port: int, access: str) -> int:
     return status
 
 
-def revocation_status_reads(port: int) -> float:
-    """Return how many revocation checks this process sent to the shared store, from its metrics."""
+def metric(port: int, name: str, *labels: str) -> float:
+    """Return one sample of this process's metrics, 0 when it has none yet."""
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
         text = response.read().decode()
     for line in text.splitlines():
-        if line.startswith("keyturn_store_call_seconds_count") and 'store="revocations"' in line and 'operation="status"' in line:
+        if line.startswith(name) and all(label in line for label in labels):
             return float(line.rsplit(" ", 1)[1])
     return 0.0
+
+
+def revocation_status_reads(port: int) -> float:
+    """Return how many revocation checks this process sent to the shared store."""
+    return metric(port, "keyturn_store_call_seconds_count", 'store="revocations"', 'operation="status"')
 
 
 async def test_replica_rejects_a_token_revoked_elsewhere_within_the_bound(store_settings, tmp_path) -> None:
@@ -104,6 +109,7 @@ async def test_replica_rejects_a_token_revoked_elsewhere_within_the_bound(store_
         assert me_status(port_b, cookies["access_token"]) == 401
         # Once current, process B answered the checks from memory, not from the store.
         assert revocation_status_reads(port_b) == reads_before
+        assert metric(port_b, "keyturn_revocation_replica_current ") == 1.0
     finally:
         stop(process_a)
         stop(process_b)
@@ -120,6 +126,7 @@ async def test_direct_mode_rejects_at_once(store_settings, tmp_path) -> None:
         log_out(port_a, cookies)
 
         assert me_status(port_b, cookies["access_token"]) == 401
+        assert metric(port_b, "keyturn_revocation_replica_current ") == 0.0
     finally:
         stop(process_a)
         stop(process_b)
