@@ -1,6 +1,6 @@
 """A per-process replica of the revocation store, so verification needs no round trip.
 
-The replica answers ``status`` from memory while it is current, and from the
+The replica serves ``status`` from memory while it is current, and from the
 shared store otherwise. It is current only while its feed reader has caught
 up with the feed within the last ``max_silence``: a replica that lost its
 feed, fell behind or is still loading reads the store directly, so a revoked
@@ -105,7 +105,7 @@ class ReplicatedRevocationStore:
                     cursor = await self._load()
                 cursor = await self._read_changes(cursor)
             except FeedGap:
-                logger.warning("the revocation feed no longer holds every change since the replica's position; reloading")
+                logger.warning("revocation feed is missing changes after the replica's position; reloading every entry")
                 self._caught_up_at = None
                 cursor = None
                 continue

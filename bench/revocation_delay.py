@@ -3,7 +3,7 @@
 Two ``keyturn serve`` processes run on loopback ports, with the embedded
 SQLite stores or with Redis stores (a private ``redis-server``). Each round
 logs in on process A, checks the new access token on B, logs out on A, and
-then asks B with that token until B answers 401. The delay is the time from
+then sends requests with that token to B until B returns 401. The delay is the time from
 A's logout response to the sending of the first request that B rejects, so
 a revocation that B knows at once shows a delay near zero. Requests that B
 still accepted after the logout are counted as well.
@@ -56,7 +56,11 @@ def call(port: int, method: str, path: str, body: dict | None = None, cookies: d
 def start_keyturn(env: dict[str, str], workdir: Path) -> tuple[int, subprocess.Popen]:
     port = free_port()
     process = subprocess.Popen(
-        [KEYTURN, "serve", "--port", str(port)], cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [KEYTURN, "serve", "--port", str(port)],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

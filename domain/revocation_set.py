@@ -1,6 +1,6 @@
 """Revocation entries held in process memory, merged the way every store merges them.
 
-A ``RevocationSet`` answers ``status`` without I/O. It backs the in-memory
+A ``RevocationSet`` computes ``status`` without I/O. It backs the in-memory
 store and the per-process replica of a shared store. Times are kept as
 integer microseconds since the epoch rather than ``datetime`` objects, which
 saves about 16 bytes per entry and keeps a million denials in well under
@@ -110,7 +110,7 @@ def _keep_later(entries: dict[str, int], key: str, until: int) -> None:
 
 
 def _drop_expired(entries: dict, expired) -> int:
-    gone = [key for key, value in entries.items() if expired(value)]
-    for key in gone:
+    expired_keys = [key for key, value in entries.items() if expired(value)]
+    for key in expired_keys:
         del entries[key]
-    return len(gone)
+    return len(expired_keys)

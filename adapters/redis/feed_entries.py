@@ -1,6 +1,6 @@
 """The text form of revocation entries in the Redis feed stream.
 
-Each stream entry holds one applied plan, one field per revocation entry:
+Each stream entry contains one applied plan, one field per revocation entry:
 ``t:<until>:<jti>``, ``s:<until>:<session id>`` and
 ``w:<issued_before>:<until>:<user id>``, times in microseconds since the
 epoch. The id comes last, so it may contain any character, colons included.

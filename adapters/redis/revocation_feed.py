@@ -4,7 +4,7 @@ A reader blocks on ``XREAD`` for up to ``wait_ms``, so a change reaches every
 replica as soon as Redis delivers it. The stream is capped at about a fixed
 length. A cursor is ``<entry id>@<count>``: the last entry read and how many
 entries the stream had received up to it. ``XINFO STREAM`` (Redis 7.0 and
-later) tells how many entries were ever added and how many remain; when more
+later) reports how many entries were ever added and how many remain; when more
 were trimmed than the reader had read, the reader gets ``FeedGap``. Keyturn
 never deletes single entries, so trimming is the only way entries go.
 """
@@ -103,7 +103,7 @@ class RedisRevocationFeed:
         added = info["entries-added"]
         trimmed = added - info["length"]
         if trimmed > read_count or added < read_count:
-            raise FeedGap(f"{trimmed} of {added} entries are gone, the reader had read {read_count}")
+            raise FeedGap(f"{trimmed} of {added} feed entries were trimmed but only {read_count} were read; reload every entry")
 
     async def _read_entries(self, kind: str, keys: list[str], now: datetime) -> list[RevocationPlan]:
         """Read one batch of keys; a plan carries many denials but a single watermark."""

@@ -91,7 +91,7 @@ def revocation_status_reads(port: int) -> float:
     return metric(port, "keyturn_store_call_seconds_count", 'store="revocations"', 'operation="status"')
 
 
-async def test_replica_rejects_a_token_revoked_elsewhere_within_the_bound(store_settings, tmp_path) -> None:
+async def test_replica_rejects_remote_revocation(store_settings, tmp_path) -> None:
     (port_a, process_a), (port_b, process_b) = two_processes(store_settings, tmp_path)
     try:
         cookies = log_in(port_a)
@@ -107,7 +107,7 @@ async def test_replica_rejects_a_token_revoked_elsewhere_within_the_bound(store_
             time.sleep(0.002)
 
         assert me_status(port_b, cookies["access_token"]) == 401
-        # Once current, process B answered the checks from memory, not from the store.
+        # Once current, process B checked revocation in memory, not in the store.
         assert revocation_status_reads(port_b) == reads_before
         assert metric(port_b, "keyturn_revocation_replica_current ") == 1.0
     finally:

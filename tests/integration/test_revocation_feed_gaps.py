@@ -1,4 +1,4 @@
-"""Each feed tells a reader that fell too far behind, instead of skipping changes silently."""
+"""Each feed raises FeedGap for a reader that fell too far behind, instead of skipping changes silently."""
 
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ class Monotonic:
         return self.value
 
 
-async def test_sql_reader_idle_past_the_resume_limit_gets_a_gap(sqlite_engine: AsyncEngine) -> None:
+async def test_sql_idle_reader_gets_gap(sqlite_engine: AsyncEngine) -> None:
     monotonic = Monotonic()
     feed = SqlRevocationFeed(sqlite_engine, timedelta(milliseconds=1), monotonic=monotonic)
     cursor = await feed.position()
@@ -95,7 +95,7 @@ async def test_sql_reader_within_the_resume_limit_reads_on(sqlite_engine: AsyncE
     assert (await feed.changes(cursor)).plans == (deny(1),)
 
 
-async def test_sql_feed_ids_stay_ahead_after_a_purge_empties_the_table(sqlite_engine: AsyncEngine) -> None:
+async def test_sql_ids_survive_emptying_purge(sqlite_engine: AsyncEngine) -> None:
     feed = SqlRevocationFeed(sqlite_engine, timedelta(milliseconds=1))
     store = SqlRevocationStore(sqlite_engine, FixedClock(NOW))
     await store.apply(deny(1))

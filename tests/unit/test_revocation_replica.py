@@ -21,7 +21,7 @@ MINUTE = timedelta(minutes=1)
 
 
 class UnreadableStore(InMemoryRevocationStore):
-    """Accepts writes but fails every read, so a correct answer can only come from the replica."""
+    """Accepts writes but fails every read, so a correct status can only come from the replica."""
 
     def __init__(self, feed_capacity: int) -> None:
         super().__init__(feed_capacity)
@@ -124,7 +124,7 @@ async def test_change_from_another_process_arrives_through_the_feed(
     assert (await replica.status(token(), NOW)).token_denied
 
 
-async def test_own_revocation_counts_at_once_even_without_a_feed(
+async def test_own_revocation_applies_without_feed(
     replica: ReplicatedRevocationStore, store: UnreadableStore, feed: InMemoryRevocationFeed
 ) -> None:
     replica.start()

@@ -72,7 +72,7 @@ async def snapshot_of(feed: RevocationFeed) -> RevocationSet:
     return entries
 
 
-async def test_snapshot_holds_every_live_entry_and_no_expired_one(pair: FeedPair) -> None:
+async def test_snapshot_contains_only_live_entries(pair: FeedPair) -> None:
     await pair.store.apply(
         RevocationPlan(
             tokens=(Denial("jti-1", NOW + MINUTE), Denial("jti-old", NOW - MINUTE)),
