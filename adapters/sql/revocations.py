@@ -10,9 +10,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sql.availability import outage_log, store_call
-from adapters.sql.engine import write_transaction
 from adapters.sql.purging import DEFAULT_PURGE_LIMIT, PurgeSchedule, delete_expired
 from adapters.sql.tables import denied_sessions, denied_tokens, user_watermarks
+from adapters.sql.transactions import nested_write_transaction, read_connection, write_transaction
 from domain.clock import Clock, SystemClock
 from domain.revocation import Denial, RevocationPlan, RevocationStatus, Watermark
 from domain.tokens import AccessToken
@@ -54,7 +54,7 @@ class SqlRevocationStore:
             sa.exists().where(denied_sessions.c.session_id == token.session_id, denied_sessions.c.expires_at > now),
             _watermark_query(token.subject, now).scalar_subquery(),
         )
-        async with store_call(self._outage, "check revocations"), self._engine.connect() as connection:
+        async with store_call(self._outage, "check revocations"), read_connection(self._engine) as connection:
             token_denied, session_denied, watermark = (await connection.execute(query)).one()
         return RevocationStatus(
             token_denied=bool(token_denied),
@@ -63,13 +63,16 @@ class SqlRevocationStore:
         )
 
     async def watermark(self, user_id: str, now: datetime) -> datetime | None:
-        async with store_call(self._outage, "read a watermark"), self._engine.connect() as connection:
+        async with store_call(self._outage, "read a watermark"), read_connection(self._engine) as connection:
             return (await connection.execute(_watermark_query(user_id, now))).scalar()
 
     async def purge_expired(self, now: datetime, limit: int = DEFAULT_PURGE_LIMIT) -> int:
         """Delete up to ``limit`` expired entries across the three tables; return how many went."""
         deleted = 0
-        async with store_call(self._outage, "purge expired revocations"), write_transaction(self._engine) as connection:
+        async with (
+            store_call(self._outage, "purge expired revocations"),
+            nested_write_transaction(self._engine) as connection,
+        ):
             for table in (denied_tokens, denied_sessions, user_watermarks):
                 if deleted >= limit:
                     break
