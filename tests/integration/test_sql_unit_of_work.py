@@ -18,6 +18,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.jwt_codec import JwtCodec
+from adapters.keys import key_ring_from_secrets
 from adapters.sql.audit import SqlAuditSink, user_events
 from adapters.sql.login_attempts import SqlLoginAttemptCounter
 from adapters.sql.one_time_claims import SqlOneTimeClaims
@@ -27,10 +29,15 @@ from adapters.sql.transactions import ambient_connection
 from adapters.sql.unit_of_work import SqlUnitOfWork
 from adapters.sql.users import SqlUserRepository
 from adapters.sql.users_table import UsersTableSpec
+from application.audit import AuditTrail
+from application.logout import Logout, LogoutCommand
 from domain.audit import AuditEvent, AuditEventType, ClientInfo, Outcome
 from domain.clock import FixedClock
+from domain.errors import StoreUnavailable
+from domain.policy import TokenPolicy
 from domain.revocation import Denial, RevocationPlan, Watermark
 from domain.session import RefreshRecord, Session
+from domain.tokens import RefreshToken
 from tests.integration.postgres_support import (  # noqa: F401 (fixtures)
     legacy_postgres_database,
     legacy_postgres_engine,
@@ -301,3 +308,59 @@ async def test_unit_on_other_engine_is_not_joined(engine: AsyncEngine, sqlite_en
     assert await session_visible(engine)
     assert not await denial_visible(sqlite_engine)
 
+
+class RevokeFailsStore:
+    """A SQL refresh store whose ``revoke_session`` fails as if the database had timed out."""
+
+    def __init__(self, store: SqlRefreshTokenStore) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._store, name)
+
+    async def revoke_session(self, session_id: str, now: datetime) -> None:
+        raise StoreUnavailable("could not revoke a session: the database is unreachable or timed out")
+
+
+def sql_logout(engine: AsyncEngine, refresh_store: object) -> Logout:
+    policy = TokenPolicy()
+    codec = JwtCodec(key_ring_from_secrets("unit-of-work-test-secret-0123456789abcdef"), policy)
+    audit = AuditTrail(SqlAuditSink(engine), CLOCK)
+    revocations = SqlRevocationStore(engine, CLOCK)
+    return Logout(codec, refresh_store, revocations, audit, policy, CLOCK, unit_of_work=SqlUnitOfWork(engine))
+
+
+async def open_session_for(engine: AsyncEngine, token: RefreshToken) -> None:
+    session = Session(SESSION_ID, ALICE, NOW, NOW, LATER)
+    record = RefreshRecord(token.digest, SESSION_ID, ALICE, NOW, LATER)
+    await SqlRefreshTokenStore(engine, CLOCK).open_session(session, record)
+
+
+async def denied_sessions(engine: AsyncEngine) -> int:
+    return await scalar(engine, "SELECT count(*) FROM keyturn_denied_sessions")
+
+
+async def test_logout_commits_revocation_with_event(engine: AsyncEngine) -> None:
+    token = RefreshToken.generate()
+    await open_session_for(engine, token)
+
+    logout = sql_logout(engine, SqlRefreshTokenStore(engine, CLOCK))
+
+    revoked = await logout.execute(LogoutCommand(refresh_token=token.value))
+
+    assert revoked == SESSION_ID
+    assert await denied_sessions(engine) == 1
+    assert [item["event"] for item in await user_events(engine, ALICE)] == ["logged_out"]
+
+
+async def test_logout_rollback_on_later_failure(engine: AsyncEngine) -> None:
+    token = RefreshToken.generate()
+    await open_session_for(engine, token)
+    logout = sql_logout(engine, RevokeFailsStore(SqlRefreshTokenStore(engine, CLOCK)))
+
+    with pytest.raises(StoreUnavailable):
+        await logout.execute(LogoutCommand(refresh_token=token.value))
+
+    # The session denial was written before the failing step and went with it.
+    assert await denied_sessions(engine) == 0
+    assert await audit_rows(engine) == 0
