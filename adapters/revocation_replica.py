@@ -64,6 +64,12 @@ class ReplicatedRevocationStore:
         return len(self._entries)
 
     async def apply(self, plan: RevocationPlan) -> None:
+        """Write ``plan`` to the store, then to the replica, so this process enforces it at once.
+
+        When the write joins a larger SQL transaction that later rolls back,
+        this process keeps rejecting the plan's tokens until they expire, but
+        no process ever accepts a token that the store revokes.
+        """
         await self._store.apply(plan)
         self._entries.merge(plan)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from application.audit import AuditTrail
 from application.issuing import TokenIssuer
-from application.ports import LegacySessionReader, OneTimeClaims, UserRepository
+from application.ports import LegacySessionReader, OneTimeClaims, UnitOfWork, UserRepository
 from domain.audit import AuditEventType, ClientInfo, Outcome
 from domain.clock import Clock
 from domain.errors import (
@@ -37,7 +37,8 @@ class ExchangeLegacySession:
     must name an active user; and it is exchanged at most once, which a
     one-time claim on its digest enforces atomically across processes.
     The claim comes last, so a cookie rejected for its user is not used up,
-    and the claim expires when the cookie would have expired anyway.
+    and the claim expires when the cookie would have expired anyway. The
+    claim, the new session and the audit event are written in one unit of work.
     """
 
     def __init__(
@@ -49,6 +50,8 @@ class ExchangeLegacySession:
         audit: AuditTrail,
         age: LegacySessionAge,
         clock: Clock,
+        *,
+        unit_of_work: UnitOfWork,
     ) -> None:
         self._reader = reader
         self._claims = claims
@@ -57,19 +60,17 @@ class ExchangeLegacySession:
         self._audit = audit
         self._age = age
         self._clock = clock
+        self._unit_of_work = unit_of_work
 
     async def execute(self, command: LegacyExchangeCommand) -> TokenPair:
         try:
             session, user_id = await self._verified(command)
+            async with self._unit_of_work.atomic():
+                pair = await self._claim_and_open(session, user_id, command.client)
         except LegacySessionError as error:
             await self._record_failure(command.client, error.code)
             raise
-        now = self._clock.now()
-        pair = await self._issuer.open_session(user_id, command.client, now)
         logger.info("legacy session exchanged", extra={"user_id": user_id, "sid": pair.access.session_id})
-        await self._audit.record(
-            AuditEventType.LEGACY_SESSION_EXCHANGED, command.client, user_id=user_id, session_id=pair.access.session_id
-        )
         return pair
 
     async def _verified(self, command: LegacyExchangeCommand) -> tuple[LegacySession, str]:
@@ -83,11 +84,20 @@ class ExchangeLegacySession:
         user = await self._users.get(session.user_id)
         if user is None or not user.is_active:
             raise LegacySessionAccountUnavailable("the legacy session's account is unknown or inactive")
-        # NOTE: the claim is taken before the session is opened, so a store
-        # outage between the two uses up the cookie and the user must log in.
+        return session, user.id
+
+    async def _claim_and_open(self, session: LegacySession, user_id: str, client: ClientInfo) -> TokenPair:
+        now = self._clock.now()
+        # NOTE: the claim is taken before the session is opened. Unless both
+        # are written in one SQL transaction, a store outage between the two
+        # uses up the cookie and the user must log in.
         if not await self._claims.claim(session.claim_key, self._age.claim_expiry(session), now):
             raise LegacySessionReused("this legacy session cookie was already exchanged")
-        return session, user.id
+        pair = await self._issuer.open_session(user_id, client, now)
+        await self._audit.record(
+            AuditEventType.LEGACY_SESSION_EXCHANGED, client, user_id=user_id, session_id=pair.access.session_id
+        )
+        return pair
 
     async def _record_failure(self, client: ClientInfo, reason: str) -> None:
         await self._audit.record(

@@ -8,7 +8,7 @@ from typing import NoReturn
 
 from application.audit import AuditTrail
 from application.issuing import TokenIssuer
-from application.ports import PasswordHasher, PasswordVerifier, UserRepository
+from application.ports import PasswordHasher, PasswordVerifier, UnitOfWork, UserRepository
 from application.throttling import LoginThrottle
 from domain.audit import AuditEventType, ClientInfo, Outcome
 from domain.clock import Clock
@@ -44,6 +44,10 @@ class Login:
     reports as outdated gets the password rehashed in the configured scheme.
     It is off by default because the legacy app may still verify the column
     and may not read the new scheme.
+
+    The failure count, or the reset of the count and the new session, is
+    written in one unit of work with the audit events. Verifying and
+    rehashing the password stay outside the unit because they are slow.
     """
 
     def __init__(
@@ -55,6 +59,8 @@ class Login:
         clock: Clock,
         throttle: LoginThrottle | None = None,
         rehash_with: PasswordHasher | None = None,
+        *,
+        unit_of_work: UnitOfWork,
     ) -> None:
         self._users = users
         self._passwords = passwords
@@ -63,6 +69,7 @@ class Login:
         self._clock = clock
         self._throttle = throttle
         self._rehash_with = rehash_with
+        self._unit_of_work = unit_of_work
 
     async def execute(self, command: LoginCommand) -> TokenPair:
         keys = throttle_keys(command.login, command.client.ip)
@@ -75,17 +82,18 @@ class Login:
         if user is None or not password_ok or not user.can_log_in:
             await self._fail(user, password_ok, keys, command.client)
 
-        if self._throttle is not None:
-            await self._throttle.record_success(keys)
-        pair = await self._issuer.open_session(user.id, command.client, self._clock.now())
+        async with self._unit_of_work.atomic():
+            if self._throttle is not None:
+                await self._throttle.record_success(keys)
+            pair = await self._issuer.open_session(user.id, command.client, self._clock.now())
+            await self._audit.record(
+                AuditEventType.LOGIN_SUCCEEDED, command.client, user_id=user.id, session_id=pair.access.session_id
+            )
+            await self._audit.record(
+                AuditEventType.TOKENS_ISSUED, command.client, user_id=user.id, session_id=pair.access.session_id
+            )
 
         logger.info("login succeeded", extra={"user_id": user.id, "sid": pair.access.session_id})
-        await self._audit.record(
-            AuditEventType.LOGIN_SUCCEEDED, command.client, user_id=user.id, session_id=pair.access.session_id
-        )
-        await self._audit.record(
-            AuditEventType.TOKENS_ISSUED, command.client, user_id=user.id, session_id=pair.access.session_id
-        )
         await self._upgrade_hash(user, command.password)
         return pair
 
@@ -102,18 +110,19 @@ class Login:
             raise
 
     async def _fail(self, user: User | None, password_ok: bool, keys: ThrottleKeys, client: ClientInfo) -> NoReturn:
-        if self._throttle is not None:
-            await self._throttle.record_failure(keys, self._clock.now())
         reason = _failure_reason(user is None, password_ok)
         user_id = user.id if user is not None else None
+        async with self._unit_of_work.atomic():
+            if self._throttle is not None:
+                await self._throttle.record_failure(keys, self._clock.now())
+            await self._audit.record(
+                AuditEventType.LOGIN_FAILED,
+                client,
+                outcome=Outcome.FAILURE,
+                user_id=user_id,
+                reason=reason,
+            )
         logger.info("login failed", extra={"user_id": user_id, "reason": reason})
-        await self._audit.record(
-            AuditEventType.LOGIN_FAILED,
-            client,
-            outcome=Outcome.FAILURE,
-            user_id=user_id,
-            reason=reason,
-        )
         raise InvalidCredentials("invalid login or password")
 
     async def _upgrade_hash(self, user: User, password: str) -> None:

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass, field
 
 from application.audit import AuditTrail
-from application.ports import RefreshTokenStore, RevocationStore, TokenCodec
+from application.ports import RefreshTokenStore, RevocationStore, TokenCodec, UnitOfWork
 from domain.audit import AuditEventType, ClientInfo
 from domain.clock import Clock
 from domain.errors import TokenError
@@ -31,6 +31,8 @@ class Logout:
     identifies none revokes nothing. A correctly signed access token is enough
     to name its session even after it expired, because a client must always
     be able to log out.
+
+    The revocation and the audit event are written in one unit of work.
     """
 
     def __init__(
@@ -41,6 +43,8 @@ class Logout:
         audit: AuditTrail,
         policy: TokenPolicy,
         clock: Clock,
+        *,
+        unit_of_work: UnitOfWork,
     ) -> None:
         self._codec = codec
         self._refresh_store = refresh_store
@@ -48,6 +52,7 @@ class Logout:
         self._audit = audit
         self._policy = policy
         self._clock = clock
+        self._unit_of_work = unit_of_work
 
     async def execute(self, command: LogoutCommand) -> str | None:
         """Return the id of the revoked session, or None when no session was identified."""
@@ -58,11 +63,14 @@ class Logout:
 
         now = self._clock.now()
         plan = self._policy.revocation.for_logout(session_id, access, now)
-        await self._revocations.apply(plan)
-        await self._refresh_store.revoke_session(session_id, now)
+        async with self._unit_of_work.atomic():
+            await self._revocations.apply(plan)
+            await self._refresh_store.revoke_session(session_id, now)
+            await self._audit.record(
+                AuditEventType.LOGGED_OUT, command.client, user_id=user_id, session_id=session_id
+            )
 
         logger.info("logged out", extra={"user_id": user_id, "sid": session_id})
-        await self._audit.record(AuditEventType.LOGGED_OUT, command.client, user_id=user_id, session_id=session_id)
         return session_id
 
     def _decode_quietly(self, raw: str | None) -> AccessToken | None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from application.audit import AuditTrail
 from application.issuing import TokenIssuer
-from application.ports import PasswordHasher, PasswordVerifier, UserRepository
+from application.ports import PasswordHasher, PasswordVerifier, UnitOfWork, UserRepository
 from application.sessions import RevokeAllSessions
 from domain.audit import AuditEventType, ClientInfo, Outcome
 from domain.clock import Clock
@@ -35,6 +35,10 @@ class ChangePassword:
     app can verify too. Every session and access token of the user is revoked,
     and the caller gets a fresh pair in a new session, so a thief holding the
     old refresh token is locked out as well.
+
+    The revocations, the new hash, the new session and the audit event are
+    written in one unit of work. Hashing and verifying stay outside it
+    because they are slow.
     """
 
     def __init__(
@@ -47,6 +51,8 @@ class ChangePassword:
         issuer: TokenIssuer,
         audit: AuditTrail,
         clock: Clock,
+        *,
+        unit_of_work: UnitOfWork,
     ) -> None:
         self._users = users
         self._verifier = verifier
@@ -56,6 +62,7 @@ class ChangePassword:
         self._issuer = issuer
         self._audit = audit
         self._clock = clock
+        self._unit_of_work = unit_of_work
 
     async def execute(self, command: ChangePasswordCommand) -> TokenPair:
         self._policy.check(command.new_password)
@@ -76,15 +83,17 @@ class ChangePassword:
             raise InvalidCredentials("the current password is wrong")
 
         new_hash = await self._hasher.hash(command.new_password)
-        # Sessions go first: if writing the hash then fails, the user is
-        # logged out with the old password intact, never left with a new
-        # password beside live sessions that the old one opened.
-        revoked = await self._revoke_all.execute(user_id)
-        await self._users.update_password_hash(user_id, new_hash)
-        pair = await self._issuer.open_session(user_id, command.client, self._clock.now())
+        async with self._unit_of_work.atomic():
+            # Sessions go first. When they are kept outside the unit's
+            # transaction (in Redis) and writing the hash then fails, the user
+            # is logged out with the old password intact. The user is never
+            # left with a new password beside live sessions that the old one opened.
+            revoked = await self._revoke_all.execute(user_id)
+            await self._users.update_password_hash(user_id, new_hash)
+            pair = await self._issuer.open_session(user_id, command.client, self._clock.now())
+            await self._audit.record(
+                AuditEventType.PASSWORD_CHANGED, command.client, user_id=user_id, session_id=pair.access.session_id
+            )
 
         logger.info("password changed", extra={"user_id": user_id, "sessions_revoked": len(revoked)})
-        await self._audit.record(
-            AuditEventType.PASSWORD_CHANGED, command.client, user_id=user_id, session_id=pair.access.session_id
-        )
         return pair

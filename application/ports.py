@@ -6,6 +6,7 @@ backed by real storage.
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -132,6 +133,20 @@ class LoginAttemptCounter(Protocol):
 class AuditSink(Protocol):
     async def record(self, event: AuditEvent) -> None:
         """Record one event; a sink must never raise into the request."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """Transaction boundary that makes a use case's store writes and audit events commit or roll back together."""
+
+    def atomic(self) -> AbstractAsyncContextManager[None]:
+        """Return a block whose writes commit when it exits normally and roll back when it raises.
+
+        Only the stores and sinks that share the unit's transaction take part,
+        as the adapter documents. The others write at once and keep their
+        writes after a rollback. A block opened inside another joins the outer
+        one. Calls inside a block must run one after another, never concurrently.
+        """
         ...
 
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 
 from application.audit import AuditTrail
 from application.issuing import TokenIssuer
-from application.ports import RefreshTokenStore, RevocationStore, UserRepository
+from application.ports import RefreshTokenStore, RevocationStore, UnitOfWork, UserRepository
 from domain.audit import AuditEventType, ClientInfo, Outcome
 from domain.clock import Clock
-from domain.errors import RefreshTokenReused, TokenExpired, TokenInvalid, TokenMissing, TokenRevoked
+from domain.errors import RefreshTokenReused, TokenError, TokenExpired, TokenInvalid, TokenMissing, TokenRevoked
 from domain.policy import TokenPolicy
 from domain.session import RefreshRecord, RefreshState, RotationOutcome
 from domain.tokens import RefreshToken, TokenPair
@@ -32,6 +32,10 @@ class Refresh:
     window returns a new access token and no refresh token, so two tabs that
     refresh at once both keep working. Presented later, it is treated as
     stolen: the whole session is revoked and ``RefreshTokenReused`` raised.
+
+    The rotation, any revocation it leads to and the audit event are written
+    in one unit of work. A rejection commits the unit before it is raised, so
+    the revocation of a reused token's session stays.
     """
 
     def __init__(
@@ -43,6 +47,8 @@ class Refresh:
         audit: AuditTrail,
         policy: TokenPolicy,
         clock: Clock,
+        *,
+        unit_of_work: UnitOfWork,
     ) -> None:
         self._refresh_store = refresh_store
         self._revocations = revocations
@@ -51,11 +57,22 @@ class Refresh:
         self._audit = audit
         self._policy = policy
         self._clock = clock
+        self._unit_of_work = unit_of_work
 
     async def execute(self, command: RefreshCommand) -> TokenPair:
         if not command.refresh_token:
             raise TokenMissing("no refresh token in the request")
         presented = RefreshToken.parse(command.refresh_token)
+        # A rejection can follow a write that must stay, such as the revoked
+        # session of a reused token, so it is raised after the unit commits.
+        async with self._unit_of_work.atomic():
+            try:
+                return await self._rotate(presented, command.client)
+            except TokenError as error:
+                rejection = error
+        raise rejection
+
+    async def _rotate(self, presented: RefreshToken, client: ClientInfo) -> TokenPair:
         now = self._clock.now()
         replacement = RefreshToken.generate()
         expires_at = now + self._policy.lifetimes.refresh
@@ -64,7 +81,7 @@ class Refresh:
 
         record = result.record
         if result.outcome is RotationOutcome.ALREADY_ROTATED and record is not None:
-            return await self._handle_reuse(record, command.client)
+            return await self._handle_reuse(record, client)
         if result.outcome is not RotationOutcome.ROTATED or record is None:
             raise _unusable_token_error(record, now)
 
@@ -72,7 +89,7 @@ class Refresh:
         pair = await self._issuer.pair(record.user_id, record.session_id, now, replacement, expires_at)
 
         await self._audit.record(
-            AuditEventType.TOKENS_REFRESHED, command.client, user_id=record.user_id, session_id=record.session_id
+            AuditEventType.TOKENS_REFRESHED, client, user_id=record.user_id, session_id=record.session_id
         )
         return pair
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from application.audit import AuditTrail
-from application.ports import RefreshTokenStore, RevocationStore
+from application.ports import RefreshTokenStore, RevocationStore, UnitOfWork
 from domain.audit import AuditEventType, ClientInfo
 from domain.clock import Clock
 from domain.errors import SessionNotFound
@@ -32,7 +32,7 @@ class RevokeSession:
 
     A session of another user, or one that does not exist, raises
     ``SessionNotFound``, so the response reveals nothing about other users'
-    session ids.
+    session ids. The revocation and the audit event are written in one unit of work.
     """
 
     def __init__(
@@ -42,12 +42,15 @@ class RevokeSession:
         audit: AuditTrail,
         policy: TokenPolicy,
         clock: Clock,
+        *,
+        unit_of_work: UnitOfWork,
     ) -> None:
         self._refresh_store = refresh_store
         self._revocations = revocations
         self._audit = audit
         self._policy = policy
         self._clock = clock
+        self._unit_of_work = unit_of_work
 
     async def execute(self, caller: AccessToken, session_id: str, client: ClientInfo) -> None:
         now = self._clock.now()
@@ -55,13 +58,14 @@ class RevokeSession:
         if session is None or session.user_id != caller.subject or not session.is_live(now):
             raise SessionNotFound("no such session")
 
-        await self._revocations.apply(self._policy.revocation.for_logout(session_id, None, now))
-        await self._refresh_store.revoke_session(session_id, now)
+        async with self._unit_of_work.atomic():
+            await self._revocations.apply(self._policy.revocation.for_logout(session_id, None, now))
+            await self._refresh_store.revoke_session(session_id, now)
+            await self._audit.record(
+                AuditEventType.SESSION_REVOKED, client, user_id=caller.subject, session_id=session_id
+            )
 
         logger.info("session revoked", extra={"user_id": caller.subject, "sid": session_id})
-        await self._audit.record(
-            AuditEventType.SESSION_REVOKED, client, user_id=caller.subject, session_id=session_id
-        )
 
 
 class RevokeAllSessions:
@@ -94,17 +98,19 @@ class RevokeAllSessions:
 
 
 class LogoutEverywhere:
-    """Log the caller out on every device."""
+    """Log the caller out on every device, writing the revocations and the audit event in one unit of work."""
 
-    def __init__(self, revoke_all: RevokeAllSessions, audit: AuditTrail) -> None:
+    def __init__(self, revoke_all: RevokeAllSessions, audit: AuditTrail, *, unit_of_work: UnitOfWork) -> None:
         self._revoke_all = revoke_all
         self._audit = audit
+        self._unit_of_work = unit_of_work
 
     async def execute(self, caller: AccessToken, client: ClientInfo) -> list[str]:
-        revoked = await self._revoke_all.execute(caller.subject)
+        async with self._unit_of_work.atomic():
+            revoked = await self._revoke_all.execute(caller.subject)
+            await self._audit.record(
+                AuditEventType.LOGGED_OUT_EVERYWHERE, client, user_id=caller.subject, session_id=caller.session_id
+            )
 
         logger.info("logged out everywhere", extra={"user_id": caller.subject, "sessions": len(revoked)})
-        await self._audit.record(
-            AuditEventType.LOGGED_OUT_EVERYWHERE, client, user_id=caller.subject, session_id=caller.session_id
-        )
         return revoked

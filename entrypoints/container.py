@@ -18,6 +18,7 @@ from adapters.legacy_session import FlaskSessionReader
 from adapters.passwords import MultiFormatPasswordVerifier, SchemePasswordHasher
 from adapters.memory import InMemoryOneTimeClaims, InMemoryRefreshTokenStore, InMemoryRevocationStore
 from adapters.memory.login_attempts import InMemoryLoginAttemptCounter
+from adapters.memory.unit_of_work import NullUnitOfWork
 from adapters.redis.client import create_redis_client
 from adapters.redis.login_attempts import RedisLoginAttemptCounter
 from adapters.sql.login_attempts import SqlLoginAttemptCounter
@@ -32,6 +33,7 @@ from adapters.sql.one_time_claims import SqlOneTimeClaims
 from adapters.sql.refresh_tokens import SqlRefreshTokenStore
 from adapters.sql.revocation_feed import SqlRevocationFeed
 from adapters.sql.revocations import SqlRevocationStore
+from adapters.sql.unit_of_work import SqlUnitOfWork
 from adapters.sql.users import SqlUserRepository
 from application.audit import AuditTrail
 from application.ports import AuditSink, RevocationStore, TokenCodec
@@ -76,6 +78,16 @@ def select_audit_sinks(settings: Settings, log: AuditSink, sql: AuditSink, metri
     """Return the configured sinks; metrics always count, whatever else records the trail."""
     chosen = {"log": log, "sql": sql}
     return [chosen[name] for name in settings.audit_sinks] + [metrics]
+
+
+def unit_of_work_kind(settings: Settings) -> str:
+    """Return ``sql`` when audit rows go to SQL, else ``none``.
+
+    The users table is always in SQL and a password change writes it, so
+    whenever the ``sql`` sink is on, at least one audited change is written
+    to SQL and should commit with its audit row.
+    """
+    return "sql" if "sql" in settings.audit_sinks else "none"
 
 
 class Container(containers.DeclarativeContainer):
@@ -167,6 +179,13 @@ class Container(containers.DeclarativeContainer):
     )
 
     audit = providers.Singleton(AuditTrail, audit_sink, clock)
+    # The SQL stores and the SQL audit sink join this unit's transaction, so
+    # a change and the audit row that records it commit together.
+    unit_of_work = providers.Selector(
+        providers.Callable(unit_of_work_kind, settings),
+        sql=providers.Singleton(SqlUnitOfWork, engine),
+        none=providers.Singleton(NullUnitOfWork),
+    )
     issuer = providers.Singleton(TokenIssuer, policy, codec, refresh_store, revocations)
 
     login_attempts_backend = providers.Selector(
@@ -183,15 +202,23 @@ class Container(containers.DeclarativeContainer):
     login_rehash_with = providers.Callable(
         lambda settings, hasher: hasher if settings.rehash_on_login else None, settings, password_hasher
     )
-    login = providers.Singleton(Login, users, passwords, issuer, audit, clock, login_throttle, login_rehash_with)
-    refresh = providers.Singleton(Refresh, refresh_store, revocations, users, issuer, audit, policy, clock)
-    logout = providers.Singleton(Logout, codec, refresh_store, revocations, audit, policy, clock)
+    login = providers.Singleton(
+        Login, users, passwords, issuer, audit, clock, login_throttle, login_rehash_with, unit_of_work=unit_of_work
+    )
+    refresh = providers.Singleton(
+        Refresh, refresh_store, revocations, users, issuer, audit, policy, clock, unit_of_work=unit_of_work
+    )
+    logout = providers.Singleton(
+        Logout, codec, refresh_store, revocations, audit, policy, clock, unit_of_work=unit_of_work
+    )
     verify_access_token = providers.Singleton(VerifyAccessToken, codec, revocations, policy, clock)
     current_user = providers.Singleton(GetCurrentUser, users)
     list_sessions = providers.Singleton(ListSessions, refresh_store, clock)
-    revoke_session = providers.Singleton(RevokeSession, refresh_store, revocations, audit, policy, clock)
+    revoke_session = providers.Singleton(
+        RevokeSession, refresh_store, revocations, audit, policy, clock, unit_of_work=unit_of_work
+    )
     revoke_all_sessions = providers.Singleton(RevokeAllSessions, refresh_store, revocations, policy, clock)
-    logout_everywhere = providers.Singleton(LogoutEverywhere, revoke_all_sessions, audit)
+    logout_everywhere = providers.Singleton(LogoutEverywhere, revoke_all_sessions, audit, unit_of_work=unit_of_work)
     change_password = providers.Singleton(
         ChangePassword,
         users,
@@ -202,10 +229,19 @@ class Container(containers.DeclarativeContainer):
         issuer,
         audit,
         clock,
+        unit_of_work=unit_of_work,
     )
     identify_session = providers.Singleton(IdentifySession, codec, refresh_store)
     exchange_legacy_session = providers.Singleton(
-        ExchangeLegacySession, legacy_reader, legacy_claims, users, issuer, audit, legacy_age, clock
+        ExchangeLegacySession,
+        legacy_reader,
+        legacy_claims,
+        users,
+        issuer,
+        audit,
+        legacy_age,
+        clock,
+        unit_of_work=unit_of_work,
     )
 
 

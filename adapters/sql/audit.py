@@ -10,16 +10,20 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sql.tables import audit_events
+from adapters.sql.transactions import nested_write_transaction, read_connection
 from domain.audit import AuditEvent
 
 logger = logging.getLogger(__name__)
 
+
 class SqlAuditSink:
     """Appends each event as one row; a failed write is logged and counted, never raised.
 
-    TODO: write the event in the same transaction as the change it records
-    (login, logout, revocation) once the SQL stores share a unit of work;
-    today a crash between the two can lose an event.
+    Inside a ``SqlUnitOfWork`` on the same engine the row is written in the
+    unit's transaction, so it commits or rolls back with the change it
+    records. The insert then runs in a SAVEPOINT, so a failed insert rolls
+    back only the row and the change still commits. Outside a unit the row
+    is committed in a transaction of its own.
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
@@ -40,7 +44,7 @@ class SqlAuditSink:
             "reason": row["reason"],
         }
         try:
-            async with self._engine.begin() as connection:
+            async with nested_write_transaction(self._engine) as connection:
                 await connection.execute(sa.insert(audit_events).values(values))
         except Exception:
             self.failures += 1
@@ -56,7 +60,7 @@ async def user_events(engine: AsyncEngine, user_id: str, since: datetime | None 
     query = sa.select(audit_events).where(audit_events.c.user_id == user_id).order_by(audit_events.c.id)
     if since is not None:
         query = query.where(audit_events.c.occurred_at >= since)
-    async with engine.connect() as connection:
+    async with read_connection(engine) as connection:
         rows = (await connection.execute(query)).all()
     return [_as_event_fields(row._mapping) for row in rows]
 

@@ -2,7 +2,8 @@
 
 SQLite connections get WAL journaling, a 5 s busy timeout and enforced
 foreign keys. They also hand transaction control to SQLAlchemy, so that
-``write_transaction`` can open a write transaction with ``BEGIN IMMEDIATE``.
+``adapters.sql.transactions.write_transaction`` can open a write transaction
+with ``BEGIN IMMEDIATE``.
 
 PostgreSQL engines bound every wait by one timeout: connecting, running a
 statement and waiting for a free pooled connection. A server that does not
@@ -14,8 +15,6 @@ dead ones are replaced instead of failing the next requests.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, InvalidRequestError, NoSuchModuleError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from adapters.sql.availability import outage_log, store_call
 from domain.errors import ConfigurationError
@@ -33,9 +32,9 @@ logger = logging.getLogger(__name__)
 URL_SETTING = "KEYTURN_DATABASE_URL"
 SQLITE_BUSY_TIMEOUT_MS = 5000
 DEFAULT_TIMEOUT_SECONDS = 0.25
-# Execution option that ``write_transaction`` sets so that the "begin" hook
-# emits BEGIN IMMEDIATE instead of a deferred BEGIN.
-_IMMEDIATE_OPTION = "keyturn_sqlite_immediate"
+# Execution option that ``write_transaction`` (in ``adapters.sql.transactions``)
+# sets so that the "begin" hook emits BEGIN IMMEDIATE instead of a deferred BEGIN.
+SQLITE_IMMEDIATE_OPTION = "keyturn_sqlite_immediate"
 
 _DEFAULT_DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
@@ -126,22 +125,6 @@ def _postgresql_options(driver: str, timeout_seconds: float) -> dict[str, Any]:
     return options
 
 
-@asynccontextmanager
-async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """Open a connection in a transaction that will write, and commit it on success.
-
-    On SQLite the transaction starts with ``BEGIN IMMEDIATE``, which takes the
-    write lock up front. A deferred transaction that reads first and writes
-    later can fail at once with "database is locked" when another writer
-    commits in between, because the busy timeout cannot help a stale snapshot.
-    """
-    async with engine.connect() as connection:
-        if connection.dialect.name == "sqlite":
-            await connection.execution_options(**{_IMMEDIATE_OPTION: True})
-        async with connection.begin():
-            yield connection
-
-
 def _create_parent_directory(database: str | None) -> None:
     if not database or database == ":memory:" or database.startswith("file:"):
         return
@@ -164,5 +147,5 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def begin_transaction(connection: Connection) -> None:
-        immediate = connection.get_execution_options().get(_IMMEDIATE_OPTION, False)
+        immediate = connection.get_execution_options().get(SQLITE_IMMEDIATE_OPTION, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -9,9 +9,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sql.availability import outage_log, store_call
-from adapters.sql.engine import write_transaction
 from adapters.sql.purging import DEFAULT_PURGE_LIMIT, PurgeSchedule, delete_expired
 from adapters.sql.tables import login_attempts
+from adapters.sql.transactions import nested_write_transaction, read_connection, write_transaction
 from domain.clock import Clock, SystemClock
 from domain.throttling import FailureWindow
 
@@ -52,7 +52,7 @@ class SqlLoginAttemptCounter:
         query = sa.select(login_attempts.c.failures, login_attempts.c.expires_at).where(
             login_attempts.c.attempt_key == key, login_attempts.c.expires_at > now
         )
-        async with store_call(self._outage, "read failed logins"), self._engine.connect() as connection:
+        async with store_call(self._outage, "read failed logins"), read_connection(self._engine) as connection:
             row = (await connection.execute(query)).first()
         return None if row is None else FailureWindow(row.failures, row.expires_at)
 
@@ -63,7 +63,10 @@ class SqlLoginAttemptCounter:
 
     async def purge_expired(self, now: datetime, limit: int = DEFAULT_PURGE_LIMIT) -> int:
         """Delete up to ``limit`` rows whose window has ended; return how many went."""
-        async with store_call(self._outage, "purge failed logins"), write_transaction(self._engine) as connection:
+        async with (
+            store_call(self._outage, "purge failed logins"),
+            nested_write_transaction(self._engine) as connection,
+        ):
             return await delete_expired(connection, login_attempts, now, limit)
 
 

@@ -8,9 +8,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sql.availability import outage_log, store_call
-from adapters.sql.engine import write_transaction
 from adapters.sql.purging import DEFAULT_PURGE_LIMIT, PurgeSchedule, delete_expired
 from adapters.sql.tables import legacy_claims
+from adapters.sql.transactions import nested_write_transaction, write_transaction
 from domain.clock import Clock, SystemClock
 
 _DIALECT_INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
@@ -45,5 +45,8 @@ class SqlOneTimeClaims:
         return claimed
 
     async def purge_expired(self, now: datetime, limit: int = DEFAULT_PURGE_LIMIT) -> int:
-        async with store_call(self._outage, "purge expired claims"), write_transaction(self._engine) as connection:
+        async with (
+            store_call(self._outage, "purge expired claims"),
+            nested_write_transaction(self._engine) as connection,
+        ):
             return await delete_expired(connection, legacy_claims, now, limit)

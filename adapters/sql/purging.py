@@ -43,7 +43,9 @@ class PurgeSchedule:
     """Runs a purge at most once per interval, for one store instance.
 
     The purge is housekeeping: a failure is logged and the caller goes on,
-    because its own write has already been committed.
+    because its own write does not depend on the purge. Inside a unit of
+    work the stores run the purge in a SAVEPOINT, so a failed purge leaves
+    the unit able to commit.
     """
 
     def __init__(

@@ -10,9 +10,9 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sql.availability import outage_log, store_call
-from adapters.sql.engine import write_transaction
 from adapters.sql.purging import DEFAULT_PURGE_LIMIT, PurgeSchedule, delete_expired
 from adapters.sql.tables import refresh_tokens, sessions
+from adapters.sql.transactions import nested_write_transaction, read_connection, write_transaction
 from domain.clock import Clock, SystemClock
 from domain.session import RefreshRecord, RefreshState, RotationOutcome, RotationResult, Session
 
@@ -74,11 +74,11 @@ class SqlRefreshTokenStore:
         return RotationResult(RotationOutcome.ROTATED, presented)
 
     async def find(self, token_hash: str) -> RefreshRecord | None:
-        async with store_call(self._outage, "find a refresh token"), self._engine.connect() as connection:
+        async with store_call(self._outage, "find a refresh token"), read_connection(self._engine) as connection:
             return await _select_record(connection, token_hash)
 
     async def get_session(self, session_id: str) -> Session | None:
-        async with store_call(self._outage, "read a session"), self._engine.connect() as connection:
+        async with store_call(self._outage, "read a session"), read_connection(self._engine) as connection:
             row = (await connection.execute(sa.select(sessions).where(sessions.c.id == session_id))).first()
         return None if row is None else _to_session(row)
 
@@ -101,7 +101,7 @@ class SqlRefreshTokenStore:
             .where(sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None), sessions.c.expires_at > now)
             .order_by(sessions.c.created_at.desc())
         )
-        async with store_call(self._outage, "list sessions"), self._engine.connect() as connection:
+        async with store_call(self._outage, "list sessions"), read_connection(self._engine) as connection:
             rows = (await connection.execute(query)).all()
         return [_to_session(row) for row in rows]
 
@@ -129,7 +129,10 @@ class SqlRefreshTokenStore:
         A session is deleted only once none of its tokens is left, so the
         foreign key never blocks the purge.
         """
-        async with store_call(self._outage, "purge expired sessions"), write_transaction(self._engine) as connection:
+        async with (
+            store_call(self._outage, "purge expired sessions"),
+            nested_write_transaction(self._engine) as connection,
+        ):
             deleted = await delete_expired(connection, refresh_tokens, now, limit)
             if deleted < limit:
                 has_tokens = sa.exists().where(refresh_tokens.c.session_id == sessions.c.id)

@@ -10,10 +10,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sql.availability import outage_log, store_call
-from adapters.sql.engine import write_transaction
 from adapters.sql.purging import DEFAULT_PURGE_LIMIT, PurgeSchedule, delete_expired
 from adapters.sql.revocation_feed import record_changes
 from adapters.sql.tables import denied_sessions, denied_tokens, revocation_feed, user_watermarks
+from adapters.sql.transactions import nested_write_transaction, read_connection, write_transaction
 from domain.clock import Clock, SystemClock
 from domain.revocation import Denial, RevocationPlan, RevocationStatus, Watermark
 from domain.tokens import AccessToken
@@ -58,7 +58,7 @@ class SqlRevocationStore:
             sa.exists().where(denied_sessions.c.session_id == token.session_id, denied_sessions.c.expires_at > now),
             _watermark_query(token.subject, now).scalar_subquery(),
         )
-        async with store_call(self._outage, "check revocations"), self._engine.connect() as connection:
+        async with store_call(self._outage, "check revocations"), read_connection(self._engine) as connection:
             token_denied, session_denied, watermark = (await connection.execute(query)).one()
         return RevocationStatus(
             token_denied=bool(token_denied),
@@ -67,13 +67,16 @@ class SqlRevocationStore:
         )
 
     async def watermark(self, user_id: str, now: datetime) -> datetime | None:
-        async with store_call(self._outage, "read a watermark"), self._engine.connect() as connection:
+        async with store_call(self._outage, "read a watermark"), read_connection(self._engine) as connection:
             return (await connection.execute(_watermark_query(user_id, now))).scalar()
 
     async def purge_expired(self, now: datetime, limit: int = DEFAULT_PURGE_LIMIT) -> int:
         """Delete up to ``limit`` expired entries and feed rows across the four tables; return how many went."""
         deleted = 0
-        async with store_call(self._outage, "purge expired revocations"), write_transaction(self._engine) as connection:
+        async with (
+            store_call(self._outage, "purge expired revocations"),
+            nested_write_transaction(self._engine) as connection,
+        ):
             for table in (denied_tokens, denied_sessions, user_watermarks, revocation_feed):
                 if deleted >= limit:
                     break

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection, Row
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sql.availability import outage_log, store_call
-from adapters.sql.engine import write_transaction
+from adapters.sql.transactions import read_connection, write_transaction
 from adapters.sql.users_table import UsersTableSpec, users_table
 from domain.user import User
 
@@ -65,7 +65,7 @@ class SqlUserRepository:
             .order_by(preference, self._column("id"))
             .limit(1)
         )
-        async with store_call(self._outage, "find a user"), self._engine.connect() as connection:
+        async with store_call(self._outage, "find a user"), read_connection(self._engine) as connection:
             row = (await connection.execute(query)).first()
         return None if row is None else self._to_user(row)
 
@@ -98,7 +98,7 @@ class SqlUserRepository:
             if key is None:
                 return None
         query = sa.select(self._table).where(self._column("id") == key)
-        async with store_call(self._outage, "read a user"), self._engine.connect() as connection:
+        async with store_call(self._outage, "read a user"), read_connection(self._engine) as connection:
             row = (await connection.execute(query)).first()
         return None if row is None else self._to_user(row)
 
@@ -145,7 +145,7 @@ def parse_integer_id(user_id: str) -> int | None:
 
 async def count_users(engine: AsyncEngine, spec: UsersTableSpec) -> int:
     """Return the number of rows in the users table; raises ``StoreUnavailable`` when the database does not respond."""
-    async with store_call(outage_log(engine), "count users"), engine.connect() as connection:
+    async with store_call(outage_log(engine), "count users"), read_connection(engine) as connection:
         return (await connection.execute(sa.select(sa.func.count()).select_from(sa.table(spec.table)))).scalar_one()
 
 

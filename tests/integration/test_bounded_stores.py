@@ -20,6 +20,7 @@ from adapters.sql.purging import PURGE_INTERVAL_SECONDS
 from adapters.sql.refresh_tokens import SqlRefreshTokenStore
 from adapters.sql.revocations import SqlRevocationStore
 from adapters.sql.tables import VERSION_TABLE, metadata
+from adapters.sql.unit_of_work import SqlUnitOfWork
 from adapters.sql.users import SqlUserRepository, add_user
 from adapters.sql.users_table import UsersTableSpec
 from application.audit import AuditTrail
@@ -92,16 +93,18 @@ def build_service(engine: AsyncEngine, clock: FixedClock) -> Service:
     revoke_all = RevokeAllSessions(refresh_store, revocations, POLICY, clock)
     login_attempts = SqlLoginAttemptCounter(engine, clock=clock)
     throttle = LoginThrottle(login_attempts, ThrottlePolicy())
+    # The lazy purges then run inside the unit, as they do in the service.
+    unit = SqlUnitOfWork(engine)
     return Service(
         clock=clock,
         refresh_store=refresh_store,
         revocations=revocations,
         legacy_claims=SqlOneTimeClaims(engine, clock=clock),
         login_attempts=login_attempts,
-        login=Login(users, MultiFormatPasswordVerifier(), issuer, audit, clock, throttle),
-        refresh=Refresh(refresh_store, revocations, users, issuer, audit, POLICY, clock),
-        logout=Logout(codec, refresh_store, revocations, audit, POLICY, clock),
-        logout_everywhere=LogoutEverywhere(revoke_all, audit),
+        login=Login(users, MultiFormatPasswordVerifier(), issuer, audit, clock, throttle, unit_of_work=unit),
+        refresh=Refresh(refresh_store, revocations, users, issuer, audit, POLICY, clock, unit_of_work=unit),
+        logout=Logout(codec, refresh_store, revocations, audit, POLICY, clock, unit_of_work=unit),
+        logout_everywhere=LogoutEverywhere(revoke_all, audit, unit_of_work=unit),
         verify=VerifyAccessToken(codec, revocations, POLICY, clock),
     )
 

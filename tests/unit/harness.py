@@ -16,13 +16,14 @@ from adapters.memory import (
     InMemoryUserRepository,
 )
 from adapters.memory.login_attempts import InMemoryLoginAttemptCounter
+from adapters.memory.unit_of_work import NullUnitOfWork
 from adapters.passwords import MultiFormatPasswordVerifier
 from application.audit import AuditTrail
 from application.issuing import TokenIssuer
 from application.login import Login
 from application.logout import Logout
 from application.password import ChangePassword
-from application.ports import PasswordHasher
+from application.ports import PasswordHasher, PasswordVerifier, UnitOfWork
 from application.refresh import Refresh
 from application.sessions import ListSessions, LogoutEverywhere, RevokeAllSessions, RevokeSession
 from application.throttling import LoginThrottle
@@ -67,26 +68,44 @@ class Harness:
     # Login throttling and rehashing are off unless a test sets these fields.
     throttle_policy: ThrottlePolicy | None = None
     rehash_with: PasswordHasher | None = None
+    unit_of_work: UnitOfWork = field(default_factory=NullUnitOfWork)
+    verifier: PasswordVerifier = field(default_factory=MultiFormatPasswordVerifier)
+    hasher: PasswordHasher = field(default_factory=FastPasswordHasher)
 
     def __post_init__(self) -> None:
         self.codec = JwtCodec(key_ring_from_secrets(self.secret), self.policy)
         audit = AuditTrail(self.audit_sink, self.clock)
         issuer = TokenIssuer(self.policy, self.codec, self.refresh_store, self.revocations)
-        verifier = MultiFormatPasswordVerifier()
+        verifier = self.verifier
+        unit = self.unit_of_work
         throttle = None if self.throttle_policy is None else LoginThrottle(self.login_attempts, self.throttle_policy)
-        self.login = Login(self.users, verifier, issuer, audit, self.clock, throttle, self.rehash_with)
-        self.refresh = Refresh(
-            self.refresh_store, self.revocations, self.users, issuer, audit, self.policy, self.clock
+        self.login = Login(
+            self.users, verifier, issuer, audit, self.clock, throttle, self.rehash_with, unit_of_work=unit
         )
-        self.logout = Logout(self.codec, self.refresh_store, self.revocations, audit, self.policy, self.clock)
+        self.refresh = Refresh(
+            self.refresh_store, self.revocations, self.users, issuer, audit, self.policy, self.clock, unit_of_work=unit
+        )
+        self.logout = Logout(
+            self.codec, self.refresh_store, self.revocations, audit, self.policy, self.clock, unit_of_work=unit
+        )
         self.verify = VerifyAccessToken(self.codec, self.revocations, self.policy, self.clock)
         self.current_user = GetCurrentUser(self.users)
         self.list_sessions = ListSessions(self.refresh_store, self.clock)
-        self.revoke_session = RevokeSession(self.refresh_store, self.revocations, audit, self.policy, self.clock)
+        self.revoke_session = RevokeSession(
+            self.refresh_store, self.revocations, audit, self.policy, self.clock, unit_of_work=unit
+        )
         revoke_all = RevokeAllSessions(self.refresh_store, self.revocations, self.policy, self.clock)
-        self.logout_everywhere = LogoutEverywhere(revoke_all, audit)
+        self.logout_everywhere = LogoutEverywhere(revoke_all, audit, unit_of_work=unit)
         self.change_password = ChangePassword(
-            self.users, verifier, FastPasswordHasher(), PasswordPolicy(), revoke_all, issuer, audit, self.clock
+            self.users,
+            verifier,
+            self.hasher,
+            PasswordPolicy(),
+            revoke_all,
+            issuer,
+            audit,
+            self.clock,
+            unit_of_work=unit,
         )
 
     def event_types(self) -> list[str]:

@@ -61,6 +61,7 @@ def exchange_for(harness: Harness, *previous: str, secret: str = SECRET) -> Exch
         AuditTrail(harness.audit_sink, harness.clock),
         LegacySessionAge(),
         harness.clock,
+        unit_of_work=harness.unit_of_work,
     )
 
 
