@@ -81,12 +81,17 @@ def select_audit_sinks(settings: Settings, log: AuditSink, sql: AuditSink, metri
 
 
 def unit_of_work_kind(settings: Settings) -> str:
-    """Return ``sql`` when audit rows go to SQL, else ``none``.
+    """Return ``sql`` when audit rows go to SQL and a store that use cases change is in SQL, else ``none``.
 
-    The users table is always in SQL and a password change writes it, so
-    whenever the ``sql`` sink is on, at least one audited change is written
-    to SQL and should commit with its audit row.
+    Without such a store, the audit row is the only SQL write of the unit,
+    and a transaction around it would only add round trips.
     """
+    changed_in_sql = "sql" in (settings.stores.refresh, settings.stores.revocation, settings.stores.login_attempts)
+    return "sql" if "sql" in settings.audit_sinks and changed_in_sql else "none"
+
+
+def password_unit_of_work_kind(settings: Settings) -> str:
+    """Return ``sql`` when audit rows go to SQL: a password change always writes the users table."""
     return "sql" if "sql" in settings.audit_sinks else "none"
 
 
@@ -181,10 +186,13 @@ class Container(containers.DeclarativeContainer):
     audit = providers.Singleton(AuditTrail, audit_sink, clock)
     # The SQL stores and the SQL audit sink join this unit's transaction, so
     # a change and the audit row that records it commit together.
+    sql_unit_of_work = providers.Singleton(SqlUnitOfWork, engine)
+    null_unit_of_work = providers.Singleton(NullUnitOfWork)
     unit_of_work = providers.Selector(
-        providers.Callable(unit_of_work_kind, settings),
-        sql=providers.Singleton(SqlUnitOfWork, engine),
-        none=providers.Singleton(NullUnitOfWork),
+        providers.Callable(unit_of_work_kind, settings), sql=sql_unit_of_work, none=null_unit_of_work
+    )
+    password_unit_of_work = providers.Selector(
+        providers.Callable(password_unit_of_work_kind, settings), sql=sql_unit_of_work, none=null_unit_of_work
     )
     issuer = providers.Singleton(TokenIssuer, policy, codec, refresh_store, revocations)
 
@@ -229,7 +237,7 @@ class Container(containers.DeclarativeContainer):
         issuer,
         audit,
         clock,
-        unit_of_work=unit_of_work,
+        unit_of_work=password_unit_of_work,
     )
     identify_session = providers.Singleton(IdentifySession, codec, refresh_store)
     exchange_legacy_session = providers.Singleton(

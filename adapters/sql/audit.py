@@ -10,10 +10,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sql.tables import audit_events
-from adapters.sql.transactions import nested_write_transaction, read_connection
+from adapters.sql.transactions import read_connection, single_write
 from domain.audit import AuditEvent
 
 logger = logging.getLogger(__name__)
+
+# Built once, with the values bound per call, so SQLAlchemy reuses its compiled form.
+_INSERT_EVENT = sa.insert(audit_events)
 
 
 class SqlAuditSink:
@@ -23,7 +26,7 @@ class SqlAuditSink:
     unit's transaction, so it commits or rolls back with the change it
     records. The insert then runs in a SAVEPOINT, so a failed insert rolls
     back only the row and the change still commits. Outside a unit the row
-    is committed in a transaction of its own.
+    is committed on its own, in autocommit mode on PostgreSQL.
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
@@ -44,8 +47,8 @@ class SqlAuditSink:
             "reason": row["reason"],
         }
         try:
-            async with nested_write_transaction(self._engine) as connection:
-                await connection.execute(sa.insert(audit_events).values(values))
+            async with single_write(self._engine) as connection:
+                await connection.execute(_INSERT_EVENT, values)
         except Exception:
             self.failures += 1
             logger.exception("writing audit event %s to SQL failed", event.type.value)

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from adapters.revocation_feed import FeedBatch, FeedGap
 from adapters.sql.availability import outage_log, store_call
 from adapters.sql.tables import denied_sessions, denied_tokens, revocation_feed, user_watermarks
+from adapters.sql.transactions import read_connection
 from domain.revocation import Denial, RevocationPlan, Watermark
 
 FEED_RETENTION = timedelta(hours=1)
@@ -78,7 +79,7 @@ class SqlRevocationFeed:
 
     async def position(self) -> str:
         query = sa.select(sa.func.max(revocation_feed.c.id))
-        async with store_call(self._outage, "read the revocation feed"), self._engine.connect() as connection:
+        async with store_call(self._outage, "read the revocation feed"), read_connection(self._engine) as connection:
             newest = (await connection.execute(query)).scalar()
         self._last_read = self._monotonic()
         return str(newest or 0)
@@ -121,7 +122,7 @@ class SqlRevocationFeed:
             .order_by(columns.id)
             .limit(self._batch_size)
         )
-        async with store_call(self._outage, "read the revocation feed"), self._engine.connect() as connection:
+        async with store_call(self._outage, "read the revocation feed"), read_connection(self._engine) as connection:
             return [tuple(row) for row in (await connection.execute(query)).all()]
 
     def _sqlite_rows_after(self, after: int) -> list[tuple]:
@@ -144,7 +145,7 @@ class SqlRevocationFeed:
             query = sa.select(table).where(table.c.expires_at > now).order_by(key).limit(self._batch_size)
             if last is not None:
                 query = query.where(key > last)
-            async with store_call(self._outage, "load revocations"), self._engine.connect() as connection:
+            async with store_call(self._outage, "load revocations"), read_connection(self._engine) as connection:
                 rows = (await connection.execute(query)).all()
             if rows:
                 yield rows

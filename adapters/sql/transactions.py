@@ -112,11 +112,41 @@ async def nested_write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncCo
 
 
 @asynccontextmanager
+async def single_write(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """Open a connection for one statement that writes, such as an audit row.
+
+    Inside a unit the statement runs in a SAVEPOINT, as with
+    ``nested_write_transaction``. Outside one, PostgreSQL runs it in
+    autocommit mode, which saves the BEGIN and COMMIT round trips; a single
+    statement is atomic on its own.
+    """
+    joined = ambient_connection(engine)
+    if joined is not None:
+        async with joined.begin_nested():
+            yield joined
+        return
+    if engine.dialect.name != "postgresql":
+        async with write_transaction(engine) as connection:
+            yield connection
+        return
+    async with engine.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        yield connection
+
+
+@asynccontextmanager
 async def read_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """Yield the unit's connection inside a unit on ``engine``, else a pooled connection for this call's reads."""
+    """Yield the unit's connection inside a unit on ``engine``, else a pooled connection for this call's reads.
+
+    Outside a unit, PostgreSQL reads run in autocommit mode: each statement
+    reads committed data, as under the default READ COMMITTED level, without
+    the round trips of BEGIN and ROLLBACK.
+    """
     joined = ambient_connection(engine)
     if joined is not None:
         yield joined
         return
     async with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
         yield connection

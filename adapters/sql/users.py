@@ -44,6 +44,8 @@ class SqlUserRepository:
         self._spec = spec
         self._outage = outage_log(engine)
         self._table = users_table(spec, sa.MetaData())
+        # Built once: SQLAlchemy then finds the compiled form in its cache without rebuilding the statement.
+        self._by_id = sa.select(self._table).where(self._column("id") == sa.bindparam("user_id"))
 
     async def find_by_login(self, login: str) -> User | None:
         """Find the user whose email matches ``login``, else whose username matches it.
@@ -97,9 +99,8 @@ class SqlUserRepository:
             key = parse_integer_id(user_id)
             if key is None:
                 return None
-        query = sa.select(self._table).where(self._column("id") == key)
         async with store_call(self._outage, "read a user"), read_connection(self._engine) as connection:
-            row = (await connection.execute(query)).first()
+            row = (await connection.execute(self._by_id, {"user_id": key})).first()
         return None if row is None else self._to_user(row)
 
     async def update_password_hash(self, user_id: str, password_hash: str, *, replaces: str | None = None) -> None:

@@ -39,7 +39,7 @@ from domain.errors import InvalidCredentials, LegacySessionReused, RefreshTokenR
 from domain.legacy import LegacySessionAge
 from domain.throttling import ThrottlePolicy
 from domain.user import User
-from entrypoints.container import unit_of_work_kind
+from entrypoints.container import password_unit_of_work_kind, unit_of_work_kind
 from entrypoints.settings import Settings
 from tests.unit.harness import FastPasswordHasher, Harness, make_user
 from tests.unit.test_legacy_exchange import COOKIES, SECRET, signed_at
@@ -331,8 +331,27 @@ async def test_null_unit_propagates_errors() -> None:
     assert ran == [True]
 
 
-@pytest.mark.parametrize(("sinks", "kind"), [("log,sql", "sql"), ("sql", "sql"), ("log", "none")])
-def test_unit_of_work_kind_follows_sql_sink(sinks: str, kind: str) -> None:
-    settings = Settings.from_environ({"SESSION_SECRET": "s" * 32, "KEYTURN_AUDIT_SINKS": sinks})
+@pytest.mark.parametrize(
+    ("sinks", "stores", "kind"),
+    [
+        ("log,sql", "sql", "sql"),
+        ("sql", "sql", "sql"),
+        ("log", "sql", "none"),
+        ("log,sql", "redis", "none"),
+    ],
+)
+def test_unit_of_work_kind_follows_sink_and_stores(sinks: str, stores: str, kind: str) -> None:
+    environ = {"SESSION_SECRET": "s" * 32, "KEYTURN_AUDIT_SINKS": sinks}
+    if stores == "redis":
+        environ["KEYTURN_REDIS_URL"] = "redis://127.0.0.1:6379/0"
+    settings = Settings.from_environ(environ)
 
     assert unit_of_work_kind(settings) == kind
+
+
+@pytest.mark.parametrize(("sinks", "kind"), [("log,sql", "sql"), ("log", "none")])
+def test_password_change_unit_follows_sql_sink(sinks: str, kind: str) -> None:
+    environ = {"SESSION_SECRET": "s" * 32, "KEYTURN_AUDIT_SINKS": sinks, "KEYTURN_REDIS_URL": "redis://127.0.0.1:6379/0"}
+    settings = Settings.from_environ(environ)
+
+    assert password_unit_of_work_kind(settings) == kind
