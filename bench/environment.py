@@ -19,6 +19,11 @@ PACKAGES = ("keyturn", "litestar", "PyJWT", "granian", "gunicorn", "Flask", "fla
             "redis", "asyncpg", "aiosqlite")
 
 
+def load_average() -> list[float]:
+    """Return the 1, 5 and 15 minute load averages, which show other processes competing for the CPUs."""
+    return [round(value, 2) for value in os.getloadavg()]
+
+
 def describe(redis_url: str, postgres_admin_url: str) -> dict[str, object]:
     return {
         "python": platform.python_version(),

@@ -29,9 +29,14 @@ def heading(document: dict) -> str:
         f"granian {packages['granian']}, gunicorn {packages['gunicorn']}, Flask {packages['Flask']}, "
         f"flask-jwt-extended {packages['flask-jwt-extended']}, {env['wrk']}, Redis {env['redis_server']}, "
         f"PostgreSQL {env['postgresql_server']}.\n"
+        f"Load average (1, 5, 15 min) before the run: {_triple(document['load_average_before'])}.\n"
         f"Each scenario: {options['warmup']} s warm-up, then {options['duration']} s measured. "
         f"Extra Keyturn variables: {_extra_env(document)}.\n\n"
     )
+
+
+def _triple(values: list[float]) -> str:
+    return " / ".join(f"{value:.2f}" for value in values)
 
 
 def _extra_env(document: dict) -> str:

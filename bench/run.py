@@ -30,6 +30,10 @@ logger = logging.getLogger("bench")
 DEFAULT_OUTPUT = REPO_ROOT / "bench" / "results" / "latest.json"
 FULL_WARMUP_S, FULL_DURATION_S = 5, 20
 QUICK_WARMUP_S, QUICK_DURATION_S = 1, 3
+# The servers and the load generators each need a whole CPU, so a load
+# average of one or more before the run suggests that something else
+# competes with them.
+BUSY_LOAD_AVERAGE = 1.0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -132,6 +136,10 @@ def main() -> int:
 
     started_at = datetime.now(timezone.utc)
     started = time.monotonic()
+    load_before = environment.load_average()
+    if load_before[0] >= BUSY_LOAD_AVERAGE:
+        logger.warning("the 1-minute load average is %.2f: other processes are using the CPUs, so the figures "
+                       "will be lower and noisier than on an idle machine", load_before[0])
     run_id = secrets.token_hex(4)
     commands = CommandLog()
     base_env = {"APP_ENV": "production", "SESSION_SECRET": secrets.token_urlsafe(48)}
@@ -157,6 +165,7 @@ def main() -> int:
         "keyturn_env": {name: redact(name, value) for name, value in {**base_env, **keyturn_env}.items()},
         "keyturn_profiles": stores.described_profiles(),
         "environment": environment.describe(arguments.redis_url, arguments.postgres_url),
+        "load_average_before": load_before,
         "scenarios": bench.results,
         "me_p99_ratio": report.me_p99_ratio(bench.results),
         "cookies": bench.cookies,
