@@ -63,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0", help="Redis for the Redis store profiles")
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/postgres",
                         help="PostgreSQL database to connect to when creating and dropping the bench database")
+    parser.add_argument("--keep-logs", action="store_true",
+                        help="keep the temporary directory with the server logs and SQLite files after the run")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="results file (default %(default)s)")
     return parser
 
@@ -153,7 +155,9 @@ def main() -> int:
     try:
         scenarios.run_all(bench)
     finally:
-        cleanup_problems = stores.cleanup()
+        cleanup_problems = stores.cleanup(keep_files=arguments.keep_logs)
+        if arguments.keep_logs:
+            logger.info("kept the server logs and SQLite files in %s", stores.log_dir)
         for problem in cleanup_problems:
             logger.error("clean-up: %s", problem)
 

@@ -124,8 +124,11 @@ class BenchStores:
             for name, profile in self._profiles.items()
         }
 
-    def cleanup(self) -> list[str]:
-        """Drop the databases, delete the Redis keys and the temporary files, and return the problems met."""
+    def cleanup(self, *, keep_files: bool = False) -> list[str]:
+        """Drop the databases, delete the Redis keys and the temporary files, and return the problems met.
+
+        With ``keep_files`` the temporary directory (server logs, SQLite files) stays for inspection.
+        """
         problems = []
         for name in self._databases:
             try:
@@ -136,7 +139,8 @@ class BenchStores:
             asyncio.run(_delete_redis_keys(self.redis_url, self.redis_prefix))
         except (OSError, StoreError) as error:
             problems.append(f"could not delete Redis keys {self.redis_prefix}*: {error}")
-        shutil.rmtree(self._tmp_dir, ignore_errors=True)
+        if not keep_files:
+            shutil.rmtree(self._tmp_dir, ignore_errors=True)
         return problems
 
 
