@@ -36,7 +36,8 @@ def describe(redis_url: str, postgres_admin_url: str) -> dict[str, object]:
         "redis_server": _redis_version(redis_url),
         "postgresql_server": _postgres_version(postgres_admin_url),
         "git_commit": _git(["rev-parse", "HEAD"]),
-        "git_worktree_clean": _git(["status", "--porcelain"]) == "",
+        # The results directory is left out, because a run rewrites it and its files are committed afterwards.
+        "git_worktree_clean": _git(["status", "--porcelain", "--", ".", ":(exclude)bench/results"]) == "",
     }
 
 
