@@ -1,0 +1,1 @@
+"""HTTP benchmark of Keyturn against small anchor apps. Run it with ``make bench``."""
