@@ -17,6 +17,8 @@ connection runs one statement at a time.
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -37,6 +39,19 @@ class _AmbientTransaction:
 
 
 _open_units: ContextVar[tuple[_AmbientTransaction, ...]] = ContextVar("keyturn_sql_open_units", default=())
+_sqlite_writer_locks: weakref.WeakKeyDictionary[Engine, dict[asyncio.AbstractEventLoop, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _sqlite_writer_lock(engine: AsyncEngine) -> asyncio.Lock:
+    """Return the lock that lets one writer of this process at a time into a SQLite database."""
+    locks = _sqlite_writer_locks.setdefault(engine.sync_engine, {})
+    loop = asyncio.get_running_loop()
+    lock = locks.get(loop)
+    if lock is None:
+        lock = locks[loop] = asyncio.Lock()
+    return lock
 
 
 def ambient_connection(engine: AsyncEngine) -> AsyncConnection | None:
@@ -82,14 +97,21 @@ async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnectio
     write lock up front. A deferred transaction that reads first and writes
     later can fail at once with "database is locked" when another writer
     commits in between, because the busy timeout cannot help a stale snapshot.
+    Writers of one process also queue on an asyncio lock first: SQLite admits
+    one writer anyway, and its busy handler would make the others sleep and
+    retry, which took refresh latency at the 99th percentile past a second
+    with 16 concurrent clients.
     """
     joined = ambient_connection(engine)
     if joined is not None:
         yield joined
         return
-    async with engine.connect() as connection:
-        if connection.dialect.name == "sqlite":
-            await connection.execution_options(**{SQLITE_IMMEDIATE_OPTION: True})
+    if engine.dialect.name != "sqlite":
+        async with engine.connect() as connection, connection.begin():
+            yield connection
+        return
+    async with _sqlite_writer_lock(engine), engine.connect() as connection:
+        await connection.execution_options(**{SQLITE_IMMEDIATE_OPTION: True})
         async with connection.begin():
             yield connection
 
