@@ -9,8 +9,50 @@ COOKIE_APPS = {"B": "Litestar JWTCookieAuth", "C": "flask-jwt-extended", "keytur
 
 
 def markdown(document: dict) -> str:
-    sections = [_throughput_table(document["scenarios"]), _me_latency(document), _cookie_table(document["cookies"])]
+    sections = [
+        _throughput_table(document["scenarios"]),
+        _me_latency(document),
+        _cookie_table(document["cookies"]),
+        _denylist_table(document.get("denylist", [])),
+        _delay_table(document.get("revocation_delay", [])),
+    ]
     return "\n\n".join(section for section in sections if section) + "\n"
+
+
+def _denylist_table(rows: list[dict]) -> str:
+    if not rows:
+        return ""
+    lines = [
+        "| denied tokens | verify, replica: mean / p99 us | verify, direct Redis: mean / p99 us "
+        "| Redis bytes per token | replica bytes per token (traced / RSS) | replica load s |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row in rows:
+        replica, direct = row["verify_replica"], row["verify_direct"]
+        lines.append(
+            f"| {row['denied_tokens']:,} | {replica['mean_us']} / {replica['p99_us']} "
+            f"| {direct['mean_us']} / {direct['p99_us']} | {row['redis_bytes_per_token']} "
+            f"| {row['replica_traced_bytes_per_token']} / {row['replica_rss_bytes_per_token']} "
+            f"| {row['replica_load_seconds']} |"
+        )
+    lines.append("")
+    lines.append("Bytes per token include fixed overhead, so only the largest size says what one more token costs.")
+    return "\n".join(lines)
+
+
+def _delay_table(rows: list[dict]) -> str:
+    if not rows:
+        return ""
+    lines = [
+        "| stores | revocation check | rounds | requests accepted after logout | delay p50 / p99 / max ms |",
+        "| --- | --- | ---: | ---: | ---: |",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row['stores']} | {row['check']} | {row['rounds']} | {row['accepted_after_logout']} "
+            f"| {row['p50_ms']} / {row['p99_ms']} / {row['max_ms']} |"
+        )
+    return "\n".join(lines)
 
 
 def heading(document: dict) -> str:

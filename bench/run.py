@@ -128,6 +128,22 @@ def recorded_options(arguments: argparse.Namespace, options: Options) -> dict[st
     return recorded
 
 
+def in_process_measurements(quick: bool) -> dict[str, list[dict]]:
+    """Run the denylist and revocation-delay measurements, each in a process of its own, and collect their JSON lines."""
+    sizes = ["10", "10000"] if quick else ["10", "1000000"]
+    rounds = "20" if quick else "200"
+    runs = {
+        "denylist": [sys.executable, "-m", "bench.denylist", "--sizes", *sizes],
+        "revocation_delay": [sys.executable, "-m", "bench.revocation_delay", "--rounds", rounds],
+    }
+    collected = {}
+    for name, argv in runs.items():
+        logger.info("running %s", " ".join(argv[1:]))
+        completed = subprocess.run(argv, cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+        collected[name] = [json.loads(line) for line in completed.stdout.splitlines() if line.strip()]
+    return collected
+
+
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
     parser = build_parser()
@@ -152,8 +168,11 @@ def main() -> int:
     )
     logger.info("run %s: %d s warm-up and %d s measurement per scenario, server logs in %s",
                 run_id, options.warmup_s, options.duration_s, stores.log_dir)
+    extras: dict[str, list[dict]] = {}
     try:
         scenarios.run_all(bench)
+        if not options.only:
+            extras = in_process_measurements(arguments.quick)
     finally:
         cleanup_problems = stores.cleanup(keep_files=arguments.keep_logs)
         if arguments.keep_logs:
@@ -173,6 +192,7 @@ def main() -> int:
         "scenarios": bench.results,
         "me_p99_ratio": report.me_p99_ratio(bench.results),
         "cookies": bench.cookies,
+        **extras,
         "commands": commands.entries,
         "cleanup_problems": cleanup_problems,
     }
