@@ -40,6 +40,8 @@ class Metrics:
             "keyturn_token_verifications", "Access-token verifications by result (ok or the error code)",
             ["result"], registry=self.registry,
         )
+        # Bound once: every authenticated request counts one, and labels() costs a lookup and a lock.
+        self.verified_ok = self.verifications.labels("ok")
         self.errors = Counter(
             "keyturn_http_errors", "Problem responses by status and code", ["status", "code"], registry=self.registry,
         )

@@ -9,19 +9,21 @@ PostgreSQL engines bound every wait by one timeout: connecting, running a
 statement and waiting for a free pooled connection. A server that does not
 respond then costs a request a fraction of a second, not a hung worker.
 Pooled connections are checked before use, so after a server restart the
-dead ones are replaced instead of failing the next requests.
+dead ones are replaced instead of failing the next requests; a connection
+used within the last half second is trusted without a round trip.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import ArgumentError, InvalidRequestError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, DisconnectionError, InvalidRequestError, NoSuchModuleError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from adapters.sql.availability import outage_log, store_call
@@ -33,6 +35,8 @@ URL_SETTING = "KEYTURN_DATABASE_URL"
 SQLITE_BUSY_TIMEOUT_MS = 5000
 DEFAULT_TIMEOUT_SECONDS = 0.25
 POOL_SIZE = 20
+LIVENESS_BYPASS_SECONDS = 0.5
+_LAST_USED = "keyturn_last_used"
 # Execution option that ``write_transaction`` (in ``adapters.sql.transactions``)
 # sets so that the "begin" hook emits BEGIN IMMEDIATE instead of a deferred BEGIN.
 SQLITE_IMMEDIATE_OPTION = "keyturn_sqlite_immediate"
@@ -104,7 +108,7 @@ def create_engine(url: str, timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS, **
     if engine.dialect.name == "sqlite":
         _install_sqlite_hooks(engine)
     if engine.dialect.driver == "asyncpg":
-        engine.sync_engine.dialect.do_ping = _ping_in_one_round_trip  # type: ignore[method-assign]
+        _install_asyncpg_liveness_check(engine)
     return engine
 
 
@@ -119,27 +123,50 @@ async def ping(engine: AsyncEngine) -> None:
             await connection.execute(sa.text("SELECT 1"))
 
 
-def _ping_in_one_round_trip(dbapi_connection: Any) -> bool:
-    """Check a pooled asyncpg connection with one empty query; False makes the pool open a new one.
+def _install_asyncpg_liveness_check(engine: AsyncEngine) -> None:
+    """Check each pooled asyncpg connection at checkout, and replace a dead one before it is used.
 
-    SQLAlchemy's own asyncpg ping wraps the query in BEGIN and ROLLBACK, three
-    round trips on every checkout. An idle pooled connection has no open
-    transaction, so the bare query is enough.
+    A connection whose socket the event loop has seen closed, such as after
+    a server restart, is replaced at once. Otherwise a connection returned
+    to the pool within the last ``LIVENESS_BYPASS_SECONDS`` is trusted, as
+    HikariCP does with its ``aliveBypassWindowMs`` (500 ms by default); an
+    older one gets one empty query. SQLAlchemy's own pre-ping wraps that
+    query in BEGIN and ROLLBACK, three round trips on every checkout.
+    Raising ``DisconnectionError`` makes the pool open a new connection.
     """
-    try:
-        dbapi_connection.run_async(lambda connection: connection.fetchrow(";"))
-    except Exception:
-        return False
-    return True
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def remember_connect(dbapi_connection: Any, record: Any) -> None:
+        record.info[_LAST_USED] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def remember_checkin(dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_LAST_USED] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def check_liveness(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        if dbapi_connection.driver_connection.is_closed():
+            raise DisconnectionError("the pooled connection was closed")
+        if time.monotonic() - record.info.get(_LAST_USED, 0.0) < LIVENESS_BYPASS_SECONDS:
+            return
+        try:
+            dbapi_connection.run_async(lambda connection: connection.fetchrow(";"))
+        except Exception as error:
+            raise DisconnectionError("the pooled connection did not answer a ping") from error
 
 
 def _postgresql_options(driver: str, timeout_seconds: float) -> dict[str, Any]:
     # Twenty pooled connections serve twenty concurrent requests without
     # opening and closing overflow connections, each costing a handshake.
-    options: dict[str, Any] = {"pool_pre_ping": True, "pool_timeout": timeout_seconds, "pool_size": POOL_SIZE}
+    options: dict[str, Any] = {
+        "pool_pre_ping": driver != "asyncpg",
+        "pool_timeout": timeout_seconds,
+        "pool_size": POOL_SIZE,
+    }
     if driver == "asyncpg":
         # ``timeout`` bounds the connection handshake, ``command_timeout``
-        # every statement, the pre-ping included.
+        # every statement, the liveness ping included.
         options["connect_args"] = {"timeout": timeout_seconds, "command_timeout": timeout_seconds}
     return options
 

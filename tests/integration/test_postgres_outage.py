@@ -291,8 +291,11 @@ async def test_restarted_server_reconnects_silently(relay: Relay, postgres_migra
         assert await store.watermark("1", NOW) is None
 
         relay.cut()
+        # A restart takes far longer than one turn of the event loop, which
+        # is enough for the loop to see the pooled connection's socket close.
+        await asyncio.sleep(0.05)
 
-        # The pre-ping finds the pooled connection dead and opens a new one.
+        # The checkout finds the pooled connection closed and opens a new one.
         assert await store.watermark("1", NOW) is None
     finally:
         await engine.dispose()
