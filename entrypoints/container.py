@@ -70,7 +70,7 @@ def build_revocations(
 
 
 def feed_client_timeout(settings: Settings) -> float:
-    """A blocked ``XREAD`` waits up to its block time before the reply, on top of the usual timeout."""
+    """Return the feed client's read timeout: the usual timeout plus the time a blocked ``XREAD`` may wait."""
     return settings.stores.timeout_seconds + DEFAULT_WAIT_MS / 1000
 
 

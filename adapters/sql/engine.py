@@ -128,9 +128,10 @@ def _install_asyncpg_liveness_check(engine: AsyncEngine) -> None:
 
     A connection whose socket the event loop has seen closed, such as after
     a server restart, is replaced at once. Otherwise a connection returned
-    to the pool within the last ``LIVENESS_BYPASS_SECONDS`` is trusted, as
-    HikariCP does with its ``aliveBypassWindowMs`` (500 ms by default); an
-    older one gets one empty query. SQLAlchemy's own pre-ping wraps that
+    to the pool within the last ``LIVENESS_BYPASS_SECONDS`` is trusted.
+    HikariCP's ``HikariPool.java`` does the same, with an
+    ``aliveBypassWindowMs`` of 500 ms by default. An older connection gets
+    one empty query. SQLAlchemy's own pre-ping wraps that
     query in BEGIN and ROLLBACK, three round trips on every checkout.
     Raising ``DisconnectionError`` makes the pool open a new connection.
     """

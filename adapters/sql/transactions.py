@@ -97,10 +97,10 @@ async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnectio
     write lock up front. A deferred transaction that reads first and writes
     later can fail at once with "database is locked" when another writer
     commits in between, because the busy timeout cannot help a stale snapshot.
-    Writers of one process also queue on an asyncio lock first: SQLite admits
-    one writer anyway, and its busy handler would make the others sleep and
-    retry, which took refresh latency at the 99th percentile past a second
-    with 16 concurrent clients.
+    Writers of one process also queue on an asyncio lock first, because
+    SQLite admits one writer anyway. Without it, SQLite's busy handler made
+    the others sleep and retry, and refresh latency at the 99th percentile
+    passed a second with 16 concurrent clients.
     """
     joined = ambient_connection(engine)
     if joined is not None:
