@@ -46,6 +46,7 @@ from application.refresh import Refresh
 from application.throttling import LoginThrottle
 from application.session_lookup import IdentifySession
 from application.sessions import ListSessions, LogoutEverywhere, RevokeAllSessions, RevokeSession
+from application.support import RevokeSessionsForSupport
 from application.verify import GetCurrentUser, VerifyAccessToken
 from domain.clock import Clock, SystemClock
 from domain.legacy import LegacySessionAge
@@ -238,6 +239,16 @@ class Container(containers.DeclarativeContainer):
         audit,
         clock,
         unit_of_work=password_unit_of_work,
+    )
+    revoke_sessions_for_support = providers.Singleton(
+        RevokeSessionsForSupport,
+        refresh_store,
+        revocations,
+        revoke_all_sessions,
+        audit,
+        policy,
+        clock,
+        unit_of_work=unit_of_work,
     )
     identify_session = providers.Singleton(IdentifySession, codec, refresh_store)
     exchange_legacy_session = providers.Singleton(

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from adapters.redis.client import ping as redis_ping
 from adapters.sql.engine import ping as sql_ping
+from domain.audit import ClientInfo
 from domain.errors import KeyturnError
 from entrypoints.container import Container, close_stores
 from entrypoints.settings import Settings
@@ -20,6 +21,8 @@ from entrypoints.settings import Settings
 MASK = "********"
 OPS_COMMANDS = ("audit", "sessions", "check-config")
 _SECRET_FIELDS = {"session_secret", "previous_secrets"}
+# Support commands run on a server, not on behalf of a browser: the audit trail names the tool instead.
+SUPPORT_CLIENT = ClientInfo(user_agent="keyturn-cli")
 
 
 def add_ops_parsers(commands: argparse._SubParsersAction) -> None:
@@ -74,10 +77,7 @@ async def _list_sessions(settings: Settings, user_id: str) -> int:
 async def _revoke_sessions(settings: Settings, user_id: str, session_id: str | None) -> int:
     container = Container(settings=settings)
     try:
-        if session_id is None:
-            revoked = await container.revoke_all_sessions().execute(user_id)
-        else:
-            revoked = await _revoke_one(container, user_id, session_id)
+        revoked = await container.revoke_sessions_for_support().execute(user_id, session_id, SUPPORT_CLIENT)
     finally:
         await close_stores(container)
     if session_id is not None and not revoked:
@@ -85,17 +85,6 @@ async def _revoke_sessions(settings: Settings, user_id: str, session_id: str | N
         return 1
     print(f"revoked {len(revoked)} session(s) of user {user_id}")
     return 0
-
-
-async def _revoke_one(container: Container, user_id: str, session_id: str) -> list[str]:
-    store = container.refresh_store()
-    now = container.clock().now()
-    session = await store.get_session(session_id)
-    if session is None or session.user_id != user_id or not session.is_live(now):
-        return []
-    await container.revocations().apply(container.policy().revocation.for_logout(session_id, None, now))
-    await store.revoke_session(session_id, now)
-    return [session_id]
 
 
 async def check_config(settings: Settings) -> int:

@@ -91,11 +91,15 @@ def test_operator_commands(tmp_path, serve):
     audit = run(["audit", "--user", "1"], tmp_path, env)
     revoked = run(["sessions", "revoke", "--user", "1"], tmp_path, env)
     after = run(["sessions", "list", "--user", "1"], tmp_path, env)
+    audit_after = [json.loads(line) for line in run(["audit", "--user", "1"], tmp_path, env).stdout.splitlines()]
 
     assert len(listed.stdout.splitlines()) == 2
     assert [json.loads(line)["event"] for line in audit.stdout.splitlines()].count("login_succeeded") == 2
     assert "revoked 2 session(s)" in revoked.stdout
     assert after.stdout == ""
+    support_events = [event for event in audit_after if event["event"] == "session_revoked"]
+    assert [event["reason"] for event in support_events] == ["support", "support"]
+    assert {event["user_agent"] for event in support_events} == {"keyturn-cli"}
 
 
 def test_check_config_reports_problems(tmp_path):

@@ -26,6 +26,7 @@ from application.password import ChangePassword
 from application.ports import PasswordHasher, PasswordVerifier, UnitOfWork
 from application.refresh import Refresh
 from application.sessions import ListSessions, LogoutEverywhere, RevokeAllSessions, RevokeSession
+from application.support import RevokeSessionsForSupport
 from application.throttling import LoginThrottle
 from application.verify import GetCurrentUser, VerifyAccessToken
 from domain.clock import FixedClock
@@ -96,6 +97,9 @@ class Harness:
         )
         revoke_all = RevokeAllSessions(self.refresh_store, self.revocations, self.policy, self.clock)
         self.logout_everywhere = LogoutEverywhere(revoke_all, audit, unit_of_work=unit)
+        self.support_revoke = RevokeSessionsForSupport(
+            self.refresh_store, self.revocations, revoke_all, audit, self.policy, self.clock, unit_of_work=unit
+        )
         self.change_password = ChangePassword(
             self.users,
             verifier,
