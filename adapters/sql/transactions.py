@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from adapters.sql.engine import SQLITE_IMMEDIATE_OPTION
+from adapters.sql.engine import SQLITE_BUSY_TIMEOUT_MS, SQLITE_IMMEDIATE_OPTION
 
 
 @dataclass(eq=False, slots=True)
@@ -110,10 +110,18 @@ async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnectio
         async with engine.connect() as connection, connection.begin():
             yield connection
         return
-    async with _sqlite_writer_lock(engine), engine.connect() as connection:
-        await connection.execution_options(**{SQLITE_IMMEDIATE_OPTION: True})
-        async with connection.begin():
-            yield connection
+    lock = _sqlite_writer_lock(engine)
+    # Bounded like SQLite's own busy wait, so a writer stuck behind another
+    # fails with TimeoutError, an outage to the caller, instead of hanging.
+    async with asyncio.timeout(SQLITE_BUSY_TIMEOUT_MS / 1000):
+        await lock.acquire()
+    try:
+        async with engine.connect() as connection:
+            await connection.execution_options(**{SQLITE_IMMEDIATE_OPTION: True})
+            async with connection.begin():
+                yield connection
+    finally:
+        lock.release()
 
 
 @asynccontextmanager

@@ -7,6 +7,7 @@ The checks read through ``engine.connect()``, a connection outside the unit.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import hashlib
 import logging
@@ -25,6 +26,7 @@ from adapters.sql.login_attempts import SqlLoginAttemptCounter
 from adapters.sql.one_time_claims import SqlOneTimeClaims
 from adapters.sql.refresh_tokens import SqlRefreshTokenStore
 from adapters.sql.revocations import SqlRevocationStore
+from adapters.sql import transactions
 from adapters.sql.transactions import ambient_connection
 from adapters.sql.unit_of_work import SqlUnitOfWork
 from adapters.sql.users import SqlUserRepository
@@ -364,3 +366,18 @@ async def test_logout_rollback_on_later_failure(engine: AsyncEngine) -> None:
     # The session denial was written before the failing step and went with it.
     assert await denied_sessions(engine) == 0
     assert await audit_rows(engine) == 0
+
+
+async def test_sqlite_writer_outside_a_running_unit_times_out(sqlite_engine, monkeypatch) -> None:
+    """A write that cannot join the unit holding SQLite's write lock fails after the busy timeout instead of hanging."""
+    monkeypatch.setattr(transactions, "SQLITE_BUSY_TIMEOUT_MS", 50)
+    async with transactions.ambient_transaction(sqlite_engine):
+        outside = contextvars.Context()
+
+        with pytest.raises(TimeoutError):
+            await asyncio.get_running_loop().create_task(_write_once(sqlite_engine), context=outside)
+
+
+async def _write_once(engine) -> None:
+    async with transactions.write_transaction(engine) as connection:
+        await connection.execute(sa.text("SELECT 1"))
