@@ -15,6 +15,7 @@ from adapters.sql.engine import create_engine
 from adapters.sql.users import add_user as insert_user
 from adapters.sql.users import count_users
 from domain.audit import AuditEventType, ClientInfo
+from domain.errors import PasswordRejected
 from entrypoints.container import Container, close_stores
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
@@ -46,6 +47,10 @@ async def upgrade_database(settings: Settings) -> None:
 async def add_user(settings: Settings, email: str, username: str | None, password: str) -> str:
     if not password:
         raise SystemExit("keyturn: the password must not be empty")
+    try:
+        settings.password_policy.check(password)
+    except PasswordRejected as error:
+        raise SystemExit(f"keyturn: {error} (KEYTURN_PASSWORD_MIN_LENGTH)") from None
     engine = create_engine(settings.database_url, CLI_STORE_TIMEOUT_SECONDS)
     try:
         return await _insert_account(engine, settings, email, username, password)

@@ -47,6 +47,9 @@ def test_upgrade_add_user_and_log_in(tmp_path, serve):
     assert duplicate.returncode == 1
     assert "already uses this email" in duplicate.stderr
     assert "Traceback" not in duplicate.stderr
+    too_short = run(["users", "add", "--email", "short@example.org", "--password-stdin"], tmp_path, env, stdin="short\n")
+    assert too_short.returncode != 0
+    assert "KEYTURN_PASSWORD_MIN_LENGTH" in too_short.stderr
 
     port, _ = serve(env)
     status, cookies, _ = request(port, "POST", "/auth/login", {"login": "zoe@example.org", "password": " zoe's passphrase "})
