@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from application.audit import AuditTrail
 from application.issuing import TokenIssuer
 from application.ports import RefreshTokenStore, RevocationStore, UnitOfWork, UserRepository
+from application.sessions import revoke_one_session
 from domain.audit import AuditEventType, ClientInfo, Outcome
 from domain.clock import Clock
 from domain.errors import RefreshTokenReused, TokenError, TokenExpired, TokenInvalid, TokenMissing, TokenRevoked
@@ -125,9 +126,7 @@ class Refresh:
             raise TokenRevoked("the account behind this refresh token is no longer active")
 
     async def _revoke_session(self, session_id: str, now) -> None:
-        plan = self._policy.revocation.for_logout(session_id, None, now)
-        await self._revocations.apply(plan)
-        await self._refresh_store.revoke_session(session_id, now)
+        await revoke_one_session(self._refresh_store, self._revocations, self._policy, session_id, now)
 
 
 def _unusable_token_error(record: RefreshRecord | None, now) -> Exception:

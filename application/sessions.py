@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from application.audit import AuditTrail
 from application.ports import RefreshTokenStore, RevocationStore, UnitOfWork
@@ -59,13 +60,20 @@ class RevokeSession:
             raise SessionNotFound("no such session")
 
         async with self._unit_of_work.atomic():
-            await self._revocations.apply(self._policy.revocation.for_logout(session_id, None, now))
-            await self._refresh_store.revoke_session(session_id, now)
+            await revoke_one_session(self._refresh_store, self._revocations, self._policy, session_id, now)
             await self._audit.record(
                 AuditEventType.SESSION_REVOKED, client, user_id=caller.subject, session_id=session_id
             )
 
         logger.info("session revoked", extra={"user_id": caller.subject, "sid": session_id})
+
+
+async def revoke_one_session(
+    refresh_store: RefreshTokenStore, revocations: RevocationStore, policy: TokenPolicy, session_id: str, now: datetime
+) -> None:
+    """Deny the session's access tokens, then revoke the session and its refresh tokens."""
+    await revocations.apply(policy.revocation.for_logout(session_id, None, now))
+    await refresh_store.revoke_session(session_id, now)
 
 
 class RevokeAllSessions:

@@ -6,7 +6,7 @@ import logging
 
 from application.audit import AuditTrail
 from application.ports import RefreshTokenStore, RevocationStore, UnitOfWork
-from application.sessions import RevokeAllSessions
+from application.sessions import RevokeAllSessions, revoke_one_session
 from domain.audit import AuditEventType, ClientInfo
 from domain.clock import Clock
 from domain.policy import TokenPolicy
@@ -62,6 +62,5 @@ class RevokeSessionsForSupport:
         session = await self._refresh_store.get_session(session_id)
         if session is None or session.user_id != user_id or not session.is_live(now):
             return []
-        await self._revocations.apply(self._policy.revocation.for_logout(session_id, None, now))
-        await self._refresh_store.revoke_session(session_id, now)
+        await revoke_one_session(self._refresh_store, self._revocations, self._policy, session_id, now)
         return [session_id]
