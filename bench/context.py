@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench import cpu_usage
 from bench.commands import CommandLog
 from bench.http_client import cookie_value
 from bench.servers import BIN, RunningServer, pinned
@@ -77,9 +78,17 @@ def measure_with_wrk(
 
     measured = make_run("measure", options.duration_s)
     bench.commands.record(measured.argv(redact=True), cpu=options.load_cpu)
-    with profiled(bench, server, scenario_id, options.duration_s):
+    with profiled(bench, server, scenario_id, options.duration_s), cpu_usage.watch(
+        [options.server_cpu, options.load_cpu]
+    ) as cpu_use:
         result = run_wrk(measured, options.load_cpu)
-    return {**result, "warmup_s": options.warmup_s, "connections": measured.connections, "threads": measured.threads}
+    return {
+        **result,
+        "warmup_s": options.warmup_s,
+        "connections": measured.connections,
+        "threads": measured.threads,
+        "cpu_use": cpu_use,
+    }
 
 
 @contextlib.contextmanager

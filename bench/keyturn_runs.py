@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from bench import cpu_usage
 from bench.commands import child_env
 from bench.context import REPO_ROOT, Bench, measure_with_wrk, profiled
 from bench.http_client import HttpError, cookie_value, expect_status, request
@@ -140,7 +141,10 @@ def run_refresh_cookies(bench: Bench, server: RunningServer, scenario_id: str) -
     ]
     bench.commands.record(argv, cpu=options.load_cpu)
     timeout = options.warmup_s + options.duration_s + 60
-    with profiled(bench, server, scenario_id, options.warmup_s + options.duration_s):
+    # The driver runs its own warm-up, so the CPU watch covers the warm-up too.
+    with profiled(bench, server, scenario_id, options.warmup_s + options.duration_s), cpu_usage.watch(
+        [options.server_cpu, options.load_cpu]
+    ) as cpu_use:
         completed = subprocess.run(
             pinned(argv, options.load_cpu), cwd=REPO_ROOT, env=child_env({}), capture_output=True, text=True,
             timeout=timeout, check=False,
@@ -148,7 +152,7 @@ def run_refresh_cookies(bench: Bench, server: RunningServer, scenario_id: str) -
     if completed.returncode != 0:
         raise RuntimeError(f"the refresh driver exited with status {completed.returncode}: {completed.stderr[-500:]}")
     result = json.loads(completed.stdout)
-    return {**result, "warmup_s": options.warmup_s, "connections": len(sessions)}
+    return {**result, "warmup_s": options.warmup_s, "connections": len(sessions), "cpu_use": cpu_use}
 
 
 def run_refresh_body(bench: Bench, server: RunningServer, scenario_id: str) -> dict:

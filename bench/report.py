@@ -102,25 +102,27 @@ def _throughput_table(scenarios: list[dict]) -> str:
         if result["id"] in ANCHOR_IDS and result.get("error") is None
     }
     lines = [
-        "| scenario | server | load | conns | req/s | p50 ms | p99 ms | non-2xx | vs A | vs B | vs C |",
-        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| scenario | server | load | conns | req/s | p50 ms | p99 ms | non-2xx | vs A | vs B | vs C | others |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for result in scenarios:
         name = f"{result['id']}: {result['title']}"
         if result.get("error") is not None:
             error = " ".join(str(result["error"]).split())[:160].replace("|", "/")
-            lines.append(f"| {name} | {result['server']} | {result['load']} | | failed: {error} | | | | | | |")
+            lines.append(f"| {name} | {result['server']} | {result['load']} | | failed: {error} | | | | | | | |")
             continue
         latency = result["latency_ms"]
         ratios = [_ratio(result, anchors.get(anchor)) for anchor in ANCHOR_IDS]
         lines.append(
             f"| {name} | {result['server']} | {result['load']} | {result['connections']} "
             f"| {result['requests_per_s']:,.0f} | {latency['p50']:.2f} | {latency['p99']:.2f} "
-            f"| {result['non_2xx'] + _socket_error_count(result)} | {' | '.join(ratios)} |"
+            f"| {result['non_2xx'] + _socket_error_count(result)} | {' | '.join(ratios)} | {_others(result)} |"
         )
     lines.append("")
     lines.append("non-2xx counts responses outside 200-299 plus socket errors (connect, read, write, timeout).")
     lines.append("vs X is this scenario's req/s divided by anchor X's; paced scenarios offer a fixed rate, so n/a.")
+    lines.append("others is the share of the benchmark's CPUs that other programs used during the measurement")
+    lines.append("(PostgreSQL and Redis excluded). Above a few percent, figures are lower and noisier than on an idle machine.")
     return "\n".join(lines)
 
 
@@ -128,6 +130,13 @@ def _ratio(result: dict, anchor_rate: float | None) -> str:
     if result["paced"] or not anchor_rate:
         return "n/a"
     return f"{result['requests_per_s'] / anchor_rate:.2f}x"
+
+
+def _others(result: dict) -> str:
+    usage = result.get("cpu_use")
+    if not usage:
+        return "n/a"
+    return f"{usage['other_share']:.0%}"
 
 
 def _socket_error_count(result: dict) -> int:
