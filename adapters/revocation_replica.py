@@ -2,12 +2,12 @@
 
 The replica serves ``status`` from memory while it is current, and from the
 shared store otherwise. It is current only while its feed reader has caught
-up with the feed within the last ``max_silence``: a replica that lost its
-feed, fell behind or is still loading reads the store directly, so a revoked
-token is never accepted because a change went missing. Across processes a
-revocation therefore takes effect after the feed's delivery time, and never
-later than ``max_silence`` plus one feed wait. Within the process that
-applies a revocation it takes effect at once.
+up with the feed within the last ``max_silence``. A replica that lost its
+feed, fell behind or is still loading reads the store directly, so a missing
+change never lets a revoked token pass. Across processes a revocation
+therefore takes effect after the feed's delivery time, and never later than
+``max_silence`` plus one feed wait. Within the process that applies a
+revocation it takes effect at once.
 """
 
 from __future__ import annotations

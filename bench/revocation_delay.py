@@ -5,7 +5,7 @@ SQLite stores or with Redis stores (a private ``redis-server``). Each round
 logs in on process A, checks the new access token on B, logs out on A, and
 then sends requests with that token to B until B returns 401. The delay is the time from
 A's logout response to the sending of the first request that B rejects, so
-a revocation that B knows at once shows a delay near zero. Requests that B
+a revocation that B applies at once shows a delay near zero. Requests that B
 still accepted after the logout are counted as well.
 
 Run: ``.venv/bin/python -m bench.revocation_delay --rounds 200``. It prints

@@ -4,7 +4,7 @@ A reader blocks on ``XREAD`` for up to ``wait_ms``, so a change reaches every
 replica as soon as Redis delivers it. The stream is capped at about a fixed
 length. A cursor is ``<entry id>@<count>``: the last entry read and how many
 entries the stream had received up to it. ``XINFO STREAM`` (Redis 7.0 and
-later) reports how many entries were ever added and how many remain; when more
+later) reports how many entries were ever added and how many remain. When more
 were trimmed than the reader had read, the reader gets ``FeedGap``. Keyturn
 never deletes single entries, so trimming is the only way entries go.
 """

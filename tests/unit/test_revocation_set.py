@@ -48,7 +48,7 @@ def test_merge_never_shortens_a_denial() -> None:
     assert entries.status(token(), NOW + 5 * MINUTE).token_denied
 
 
-def test_watermarks_combine_to_the_higher_mark_and_later_expiry() -> None:
+def test_watermarks_merge_to_maximum() -> None:
     entries = RevocationSet()
     entries.merge(RevocationPlan(watermark=Watermark("7", NOW, NOW + 10 * MINUTE)))
     entries.merge(RevocationPlan(watermark=Watermark("7", NOW - MINUTE, NOW + 20 * MINUTE)))
